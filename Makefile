@@ -1,0 +1,42 @@
+# Everything a new user or CI needs: `make demo`, `make test`. Each sets itself up from a bare
+# Python 3.11+ (creates .venv, installs, finds or starts Redis).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+WITH_REDIS := $(PY) -m dispatcher.localredis --
+
+.PHONY: install lint typecheck unit test demo simulator bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { \
+	  echo "python venv is missing; installing Debian's python3-venv"; \
+	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --disable-pip-version-check -U pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+test: lint typecheck
+	$(WITH_REDIS) $(PY) -m pytest
+
+demo: install
+	$(WITH_REDIS) $(VENV)/bin/dispatcher demo
+
+simulator: install
+	$(VENV)/bin/dispatcher simulator --port 8900
+
+bench: install
+	$(PY) bench/simulator_throughput.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

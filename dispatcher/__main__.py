@@ -1,0 +1,3 @@
+from dispatcher.cli.main import main
+
+main()

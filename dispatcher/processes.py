@@ -1,0 +1,30 @@
+"""Small helpers for starting local child processes: free ports and waiting until they answer."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.error
+import urllib.request
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_http(url: str, *, timeout_s: float = 15.0) -> None:
+    """Poll ``url`` until it answers any HTTP status, or raise ``TimeoutError``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1.0):  # noqa: S310 - a local http URL
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout_s:g} s") from None
+            time.sleep(0.05)

@@ -1,0 +1,49 @@
+"""Process settings, from the environment (prefix ``DISPATCHER_``) and nothing else.
+
+Provider accounts live in a separate file (``DISPATCHER_PROVIDERS_FILE``, see
+``dispatcher.accounts``), because they are many and structured; their secrets still come only from
+the environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, RedisDsn
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The accounts file that ships with the package: every provider pointed at the local simulator.
+DEFAULT_PROVIDERS_FILE = Path(__file__).with_name("providers.default.toml")
+
+
+class Settings(BaseSettings):
+    """Everything a dispatcher process needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="DISPATCHER_", extra="ignore", frozen=True)
+
+    redis_url: RedisDsn = Field(
+        default=RedisDsn("redis://127.0.0.1:6379/0"),
+        description="Message store, lanes, schedules and rate limits.",
+    )
+    key_prefix: str = Field(
+        default="dsp",
+        pattern=r"^[A-Za-z0-9_.-]{1,32}$",
+        description="Every Redis key this deployment writes starts with this prefix and a colon.",
+    )
+    providers_file: Path = Field(
+        default=DEFAULT_PROVIDERS_FILE,
+        description="TOML file with the provider accounts (see dispatcher/providers.default.toml).",
+    )
+    connect_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    read_timeout_s: float = Field(
+        default=70.0, gt=0, le=600, description="The providers ask for 70 s (heavy load)."
+    )
+    simulator_url: str = Field(
+        default="http://127.0.0.1:8900",
+        description="Base URL of `dispatcher simulator`; the default accounts file points here.",
+    )
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment, once per call (cheap; callers keep the result)."""
+    return Settings()

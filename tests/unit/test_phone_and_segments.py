@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import pytest
+
+from dispatcher.phone import InvalidPhoneNumber, mask_msisdn, normalize_msisdn
+from dispatcher.segments import count_segments
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("+14085553911", "14085553911"),
+        ("14085553911", "14085553911"),
+        ("00 1 (408) 555-3911", "14085553911"),
+        ("380661231231", "380661231231"),
+        ("+39 06 1234 5678", "390612345678"),  # Italian leading zero survives
+    ],
+)
+def test_numbers_normalise_to_e164_digits(raw: str, expected: str) -> None:
+    assert normalize_msisdn(raw) == expected
+
+
+def test_national_form_needs_a_region() -> None:
+    assert normalize_msisdn("020 7946 0958", default_region="GB") == "442079460958"
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "123", "not a number", "+1 555", "+999 1234567"])
+def test_invalid_numbers_are_refused_with_a_reason(raw: str) -> None:
+    with pytest.raises(InvalidPhoneNumber, match=r"\w"):
+        normalize_msisdn(raw)
+
+
+def test_masked_number_keeps_only_prefix_and_last_two_digits() -> None:
+    assert mask_msisdn("14085553911") == "1408*****11"
+    assert "5553" not in mask_msisdn("+14085553911")
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding", "units", "segments"),
+    [
+        ("", "GSM-7", 0, 1),
+        ("a" * 160, "GSM-7", 160, 1),
+        ("a" * 161, "GSM-7", 161, 2),
+        ("a" * 306, "GSM-7", 306, 2),
+        ("a" * 307, "GSM-7", 307, 3),
+        ("€" * 80, "GSM-7", 160, 1),  # extension characters take two septets
+        ("{" * 81, "GSM-7", 162, 2),
+        ("ж" * 70, "UCS-2", 70, 1),
+        ("ж" * 71, "UCS-2", 71, 2),
+        ("ж" * 134, "UCS-2", 134, 2),
+        ("ж" * 135, "UCS-2", 135, 3),
+        ("😀" * 35, "UCS-2", 70, 1),  # outside the BMP: two UTF-16 units each
+        ("a" * 159 + "ж", "UCS-2", 160, 3),  # one non-GSM character switches the whole text
+    ],
+)
+def test_segment_count_follows_gsm_0338(text: str, encoding: str, units: int, segments: int) -> None:
+    counted = count_segments(text)
+    assert (counted.encoding, counted.units, counted.segments) == (encoding, units, segments)
