@@ -8,6 +8,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +101,5 @@ def provider_env(sim_credentials: SimCredentials, monkeypatch: pytest.MonkeyPatc
 @pytest.fixture
 def accounts(simulator_url: str, provider_env: SimCredentials) -> dict[str, Account]:
     """The default accounts (revicom, smartswitch, bsg), all pointing at the test simulator."""
-    import tomllib
-
     document = tomllib.loads(DEFAULT_PROVIDERS_FILE.read_text(encoding="utf-8"))
     return parse_accounts(document, simulator_url=simulator_url)

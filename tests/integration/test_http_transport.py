@@ -117,7 +117,9 @@ def test_internal_server_error_is_ambiguous(raw_server: Callable[[Handler], str]
 
 def test_other_statuses_are_returned_with_their_body(raw_server: Callable[[Handler], str]) -> None:
     body = b'{"error":{"code":4012,"msg":"Bad credentials"}}'
-    head = f"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    head = (
+        f"HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
     url = raw_server(answer(head.encode() + body))
 
     reply = transport(url).request("POST", "/x", json_body=[])
