@@ -3,6 +3,7 @@ translation of pydantic's errors into ``InvalidMessage`` (field, value, rule).""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
@@ -52,9 +53,20 @@ def invalid_message(exc: ValidationError) -> InvalidMessage:
     problems = [
         Problem(
             field=".".join(str(part) for part in error["loc"]) or "(message)",
-            value=error.get("input"),
+            value=_without_url_credentials(error.get("input")),
             rule=error["msg"],
         )
         for error in exc.errors(include_url=False)
     ]
     return InvalidMessage(problems)
+
+
+#: ``scheme://user:password@`` in a URL (callback URLs may embed Basic-auth credentials).
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+
+
+def _without_url_credentials(value: Any) -> Any:
+    """Error texts end up in logs and API answers: a URL's user-info never goes with them."""
+    if isinstance(value, str):
+        return _URL_USERINFO.sub(r"\1***@", value)
+    return value

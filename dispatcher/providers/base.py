@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,11 +113,14 @@ class HttpTransport:
         json_body: Any = None,
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        raw_statuses: Collection[int] = (),
     ) -> HttpReply:
         """Send one request and read the whole response, or raise from the error tree.
 
         Generic statuses are translated here (429, 502/503/504); everything else is returned for
-        the adapter to interpret with its provider's documented codes.
+        the adapter to interpret with its provider's documented codes. ``raw_statuses`` are returned
+        untranslated too, for a provider that gives one of them a meaning of its own (BSG's 429
+        "Too many duplicate request detected" is an idempotency answer, not throttling).
         """
         try:
             response = self.session.request(
@@ -147,6 +150,8 @@ class HttpTransport:
             raise ConnectionLost(f"connection lost: {_reason(exc)}", provider=self.provider) from None
         except requests.exceptions.RequestException as exc:
             raise ConnectionLost(f"request failed: {_reason(exc)}", provider=self.provider) from None
+        if reply.status in raw_statuses:
+            return reply
         return self._raise_for_generic_status(reply)
 
     def _raise_for_generic_status(self, reply: HttpReply) -> HttpReply:
