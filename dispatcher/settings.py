@@ -38,6 +38,34 @@ class Settings(BaseSettings):
     read_timeout_s: float = Field(
         default=70.0, gt=0, le=600, description="The providers ask for 70 s (heavy load)."
     )
+    # --- the pipeline (docs/pipeline.md) ---
+    retention_s: int = Field(
+        default=7 * 86400, ge=60, description="Records of finished messages expire after this."
+    )
+    default_deadline_s: float = Field(
+        default=86400, gt=0, description="No attempts after this long unless a message sets its own."
+    )
+    max_attempts: int = Field(default=6, ge=1, le=100, description="Provider requests per message at most.")
+    backoff_base_s: float = Field(default=1.0, gt=0, description="First retry waits up to this long.")
+    backoff_cap_s: float = Field(default=300.0, gt=0, description="No retry waits longer than this.")
+    bulk_linger_s: float = Field(
+        default=0.05, ge=0, le=5, description="A bulk lane waits this long for a fuller batch."
+    )
+    transactional_linger_s: float = Field(default=0.0, ge=0, le=5)
+    worker_concurrency: int = Field(default=8, ge=1, le=256, description="Threads per worker process.")
+    max_runners_per_lane: int = Field(
+        default=4, ge=1, le=64, description="Dispatch tasks working one lane at once."
+    )
+    runner_lease_s: float = Field(default=30.0, gt=0, description="A dispatch task's lease on its lane.")
+    dispatch_slice_s: float = Field(
+        default=5.0, gt=0, description="A dispatch task hands its slot back after this long."
+    )
+    take_timeout_s: float = Field(
+        default=30.0, gt=0, description="A batch taken but not posted by then is returned to its lane."
+    )
+    reconcile_grace_s: float = Field(
+        default=10.0, ge=0, description="After the read timeout, wait this long before reconciling."
+    )
     simulator_url: str = Field(
         default="http://127.0.0.1:8900",
         description="Base URL of `dispatcher simulator`; the default accounts file points here.",

@@ -4,10 +4,7 @@ whose credentials live only in this test session's environment."""
 from __future__ import annotations
 
 import base64
-import os
 import secrets
-import subprocess
-import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from dispatcher.accounts import Account, parse_accounts
-from dispatcher.processes import free_port, wait_for_http
 from dispatcher.settings import DEFAULT_PROVIDERS_FILE
 from dispatcher.simulator.client import SimulatorClient
+from dispatcher.simulator.process import running_simulator
 
 
 @dataclass(frozen=True)
@@ -59,26 +56,9 @@ def sim_credentials() -> SimCredentials:
 @pytest.fixture(scope="session")
 def simulator_url(sim_credentials: SimCredentials, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One `dispatcher simulator` process for the whole test session, on a free port."""
-    port = free_port()
     log_path = Path(tmp_path_factory.mktemp("simulator")) / "simulator.log"
-    env = {**os.environ, **sim_credentials.environment()}
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dispatcher", "simulator", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_http(f"{url}/_sim/health", timeout_s=20)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with running_simulator(sim_credentials.environment(), log_path=log_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -10,12 +10,8 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import click
 import redis
@@ -27,7 +23,6 @@ from dispatcher.models.common import build
 from dispatcher.models.revicom import RevicomSms, RevicomVoiceCode
 from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.phone import mask_msisdn
-from dispatcher.processes import free_port, wait_for_http
 from dispatcher.providers import bsg_callbacks, revicom_callbacks
 from dispatcher.providers.bsg import BsgAdapter
 from dispatcher.providers.outcomes import DeliveryReport, Outcome, Submitted
@@ -35,6 +30,7 @@ from dispatcher.providers.revicom import RevicomAdapter
 from dispatcher.providers.smartswitch import SmartswitchAdapter, parse_receipt
 from dispatcher.settings import Settings
 from dispatcher.simulator.client import SimulatorClient
+from dispatcher.simulator.process import running_simulator
 from dispatcher.simulator.receiver import CallbackReceiver, ReceivedPost
 
 #: The demo stops listening once callbacks have been quiet this long, or after the overall wait.
@@ -51,24 +47,6 @@ def _demo_credentials() -> dict[str, str]:
         "DISPATCHER_SMARTSWITCH_PASSWORD": secrets.token_urlsafe(12),
         "DISPATCHER_BSG_API_KEY": f"live_{secrets.token_hex(16)}",
     }
-
-
-@contextmanager
-def _simulator(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dispatcher", "simulator", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/_sim/health", timeout_s=20)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _show(channel: str, destination: str, outcome: Outcome) -> None:
@@ -174,7 +152,7 @@ def demo() -> None:
     _check_redis()
     credentials = _demo_credentials()
     os.environ.update(credentials)
-    with _simulator(credentials) as simulator_url, CallbackReceiver() as callbacks:
+    with running_simulator(credentials) as simulator_url, CallbackReceiver() as callbacks:
         click.echo(f"Simulator (Revicom, Smartswitch, BSG) at {simulator_url}")
         control = SimulatorClient(simulator_url)
         control.configure(callback_delay_s=[0.2, 0.5], smartswitch_dlr_url=f"{callbacks.url}/smartswitch")

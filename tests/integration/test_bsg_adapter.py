@@ -17,7 +17,8 @@ from dispatcher.models.common import build
 from dispatcher.providers.bsg import BsgAdapter, wire_message
 from dispatcher.providers.outcomes import Rejected, Submitted
 from dispatcher.simulator.client import SimulatorClient
-from tests.unit.test_bsg_example import documented_example
+from tests.provider_examples import bsg_rcs_request
+from tests.support import account_copy
 
 pytestmark = pytest.mark.integration
 
@@ -26,24 +27,15 @@ LOGIN = "/bsg/api/auth/login"
 REFRESH = "/bsg/api/auth/refresh"
 
 
-def _account(accounts: dict[str, Account], **changes: Any) -> BsgAccount:
-    account = accounts["bsg"]
-    assert isinstance(account, BsgAccount)
-    return account.model_copy(update=changes)
-
-
 @pytest.fixture
 def adapter(accounts: dict[str, Account]) -> Iterator[BsgAdapter]:
-    bsg = BsgAdapter(_account(accounts))
+    bsg = BsgAdapter(account_copy(accounts, "bsg", BsgAccount))
     yield bsg
     bsg.close()
 
 
 def _message(reference_id: str | None = None, **changes: Any) -> BsgRcs:
-    reference = reference_id or secrets.token_hex(8)
-    return build(
-        BsgRcs, documented_example(phone={"number": "380661231231", "reference_id": reference}, **changes)
-    )
+    return build(BsgRcs, bsg_rcs_request(reference_id or secrets.token_hex(8), **changes))
 
 
 def _paths(sim: SimulatorClient) -> list[str]:
@@ -78,7 +70,7 @@ def test_bsg_wrong_api_key_is_bad_credentials(
     sim: SimulatorClient, accounts: dict[str, Account], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISPATCHER_BSG_API_KEY", "live_" + secrets.token_hex(16))
-    adapter = BsgAdapter(_account(accounts))
+    adapter = BsgAdapter(account_copy(accounts, "bsg", BsgAccount))
 
     with pytest.raises(BadCredentials):
         adapter.send(_message())
@@ -90,7 +82,7 @@ def test_bsg_token_near_expiry_is_refreshed_before_sending(
     sim: SimulatorClient, accounts: dict[str, Account]
 ) -> None:
     sim.configure(jwt_lifetime_s=3)
-    adapter = BsgAdapter(_account(accounts, refresh_margin_s=2.5))
+    adapter = BsgAdapter(account_copy(accounts, "bsg", BsgAccount, refresh_margin_s=2.5))
     assert isinstance(adapter.send(_message()), Submitted)
 
     time.sleep(1.0)
@@ -106,7 +98,9 @@ def test_bsg_expired_token_is_replaced_by_a_new_login_after_a_401(
 ) -> None:
     sim.configure(jwt_lifetime_s=1)
     # A clock an hour behind: the adapter believes its token is fresh, so only the 401 can tell it.
-    adapter = BsgAdapter(_account(accounts, refresh_margin_s=0), clock=lambda: time.time() - 3600)
+    adapter = BsgAdapter(
+        account_copy(accounts, "bsg", BsgAccount, refresh_margin_s=0), clock=lambda: time.time() - 3600
+    )
     assert isinstance(adapter.send(_message()), Submitted)
 
     time.sleep(1.5)
@@ -187,7 +181,7 @@ def test_bsg_hang_past_the_read_timeout_is_response_timed_out(
     sim: SimulatorClient, accounts: dict[str, Account]
 ) -> None:
     sim.add_fault(path=SEND, kind="hang", seconds=3, count=1)
-    adapter = BsgAdapter(_account(accounts, read_timeout_s=0.5))
+    adapter = BsgAdapter(account_copy(accounts, "bsg", BsgAccount, read_timeout_s=0.5))
 
     started = time.monotonic()
     with pytest.raises(ResponseTimedOut):

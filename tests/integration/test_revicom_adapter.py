@@ -29,23 +29,18 @@ from dispatcher.providers.revicom import RevicomAdapter, StopResult
 from dispatcher.providers.revicom_callbacks import parse_callback
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.receiver import CallbackReceiver
-from tests.unit.test_revicom_wire import (
-    DOCUMENTED_SMS,
-    DOCUMENTED_VOICECODE,
-    documented_sms,
-    documented_voicecode,
+from tests.provider_examples import (
+    REVICOM_VOICECODE_REQUEST,
+    revicom_sms_model,
+    revicom_sms_request,
+    revicom_voicecode_model,
 )
+from tests.support import account_copy
 
 pytestmark = pytest.mark.integration
 
 SEND_PATH = "/revicom/api/v1/message"
 NUMBERS = ["14085553911", "14085553912", "14085553913", "14085553914"]
-
-
-def revicom_account(accounts: dict[str, Account], **changes: Any) -> RevicomAccount:
-    account = accounts["revicom"]
-    assert isinstance(account, RevicomAccount)
-    return account.model_copy(update=changes)
 
 
 @pytest.fixture
@@ -56,7 +51,7 @@ def make_adapter(
     made: list[RevicomAdapter] = []
 
     def make(**changes: Any) -> RevicomAdapter:
-        made.append(RevicomAdapter(revicom_account(accounts, **changes)))
+        made.append(RevicomAdapter(account_copy(accounts, "revicom", RevicomAccount, **changes)))
         return made[-1]
 
     yield make
@@ -83,13 +78,13 @@ def sent_bodies(sim: SimulatorClient) -> list[Any]:
 def test_documented_examples_are_accepted_with_the_exact_body(
     sim: SimulatorClient, adapter: RevicomAdapter
 ) -> None:
-    outcomes = adapter.send([documented_sms(), documented_voicecode()], request_tag="req_docs")
+    outcomes = adapter.send([revicom_sms_model(), revicom_voicecode_model()], request_tag="req_docs")
     assert all(isinstance(outcome, Submitted) for outcome in outcomes)
     assert len({outcome.provider_message_id for outcome in outcomes if isinstance(outcome, Submitted)}) == 2
     assert sent_bodies(sim) == [
         [
-            {**DOCUMENTED_SMS, "tags": ["tag1", "tag2", "req_docs"]},
-            {**DOCUMENTED_VOICECODE, "tags": ["tag1", "tag2", "req_docs"]},
+            {**revicom_sms_request(), "tags": ["tag1", "tag2", "req_docs"]},
+            {**REVICOM_VOICECODE_REQUEST, "tags": ["tag1", "tag2", "req_docs"]},
         ]
     ]
 

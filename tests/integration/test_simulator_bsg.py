@@ -11,41 +11,9 @@ import requests
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.receiver import CallbackReceiver
 from tests.conftest import SimCredentials
+from tests.provider_examples import bsg_rcs_request
 
 pytestmark = pytest.mark.integration
-
-
-def documented_rcs(reference_id: str = "ref0001") -> dict[str, Any]:
-    """The doc's request example with its "string" placeholders replaced by valid values."""
-    return {
-        "phone": {"number": "380661231231", "reference_id": reference_id},
-        "sender": "rcs_sender",
-        "options": {
-            "cards": [
-                {
-                    "text": "This is the first card text",
-                    "media": {"url": "https://domain.com/image.png"},
-                    "suggestions": [
-                        {"text": "Go to site", "url": "https://domain.com/"},
-                        {"text": "Call us", "phone": "380971112233"},
-                    ],
-                },
-                {
-                    "text": "This is the second card text",
-                    "media": {"url": "https://domain.com/image2.png"},
-                    "suggestions": [{"text": "Go to site", "url": "https://domain.com/"}],
-                },
-            ]
-        },
-        "alternative_channel": {
-            "sms": {"text": "Fallback text", "sender": "Shop", "validity": 72, "check_stop_list": True}
-        },
-        "callback_url": "https://domain.com/rcs-callback",
-        "tariff_code": 0,
-        "validity_seconds": 86400,
-        "add_to_contact_book": True,
-        "check_stop_list": True,
-    }
 
 
 @pytest.fixture
@@ -70,7 +38,7 @@ def bsg(sim: SimulatorClient, simulator_url: str, sim_credentials: SimCredential
 
 
 def test_documented_example_is_accepted_with_documented_response(bsg: Any) -> None:
-    response = bsg.send(documented_rcs())
+    response = bsg.send(bsg_rcs_request("ref0001"))
     assert response.status_code == 200
     data = response.json()["data"]
     assert set(data) == {
@@ -100,7 +68,7 @@ def test_documented_example_is_accepted_with_documented_response(bsg: Any) -> No
 
 def test_bad_api_key_and_bad_bearer_get_401(bsg: Any) -> None:
     assert bsg.login("live_wrong").status_code == 401
-    response = bsg.send(documented_rcs(), token="not.a.jwt")
+    response = bsg.send(bsg_rcs_request(), token="not.a.jwt")
     assert response.status_code == 401
     assert response.json() == {"message": "Unauthenticated."}
 
@@ -113,7 +81,7 @@ def test_expired_jwt_is_refused_and_refresh_gives_a_working_one(bsg: Any, sim: S
     )
     assert refreshed.status_code == 200
     time.sleep(2.1)
-    assert bsg.send(documented_rcs("a1"), token=token).status_code == 401
+    assert bsg.send(bsg_rcs_request("a1"), token=token).status_code == 401
     late = requests.post(
         f"{bsg.base_url}/auth/refresh", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
@@ -122,15 +90,15 @@ def test_expired_jwt_is_refused_and_refresh_gives_a_working_one(bsg: Any, sim: S
 
 def test_reused_reference_id_gets_429_and_creates_nothing(bsg: Any, sim: SimulatorClient) -> None:
     token = bsg.bearer()
-    assert bsg.send(documented_rcs("dup1"), token).status_code == 200
-    response = bsg.send(documented_rcs("dup1"), token)
+    assert bsg.send(bsg_rcs_request("dup1"), token).status_code == 200
+    response = bsg.send(bsg_rcs_request("dup1"), token)
     assert response.status_code == 429
     assert response.json() == {"message": "Too many duplicate request detected"}
     assert len(sim.messages("bsg")) == 1
 
 
 def test_rule_violations_get_422_with_field_errors(bsg: Any, sim: SimulatorClient) -> None:
-    body = documented_rcs()
+    body = bsg_rcs_request()
     body["phone"]["number"] = "12345"
     body["options"]["cards"][0]["suggestions"][0]["text"] = "x" * 26
     body["validity"] = 5
@@ -145,7 +113,7 @@ def test_rule_violations_get_422_with_field_errors(bsg: Any, sim: SimulatorClien
 
 def test_lookup_by_reference_id_and_by_id_returns_same_shape(bsg: Any) -> None:
     token = bsg.bearer()
-    created = bsg.send(documented_rcs("look1"), token).json()["data"]
+    created = bsg.send(bsg_rcs_request("look1"), token).json()["data"]
     headers = {"Authorization": f"Bearer {token}"}
     listed = requests.get(
         f"{bsg.base_url}/messages", params={"reference_id": "look1"}, headers=headers, timeout=10
@@ -162,7 +130,7 @@ def test_lookup_by_reference_id_and_by_id_returns_same_shape(bsg: Any) -> None:
 def test_status_callbacks_arrive_in_documented_shape(bsg: Any, sim: SimulatorClient) -> None:
     sim.configure(callback_delay_s=[0, 0.05], outcomes={"bsg": {"delivered": 1}})
     with CallbackReceiver() as receiver:
-        body = {**documented_rcs("cb1"), "callback_url": receiver.url}
+        body = {**bsg_rcs_request("cb1"), "callback_url": receiver.url}
         created = bsg.send(body).json()["data"]
         posts = receiver.wait_for(2)
     sent, delivered = posts[0].json(), posts[1].json()

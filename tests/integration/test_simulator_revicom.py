@@ -13,10 +13,14 @@ import requests
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.receiver import CallbackReceiver
 from tests.conftest import SimCredentials
+from tests.provider_examples import (
+    REVICOM_FLASHCALL_REQUEST,
+    REVICOM_TIME_FORMAT,
+    REVICOM_VOICECODE_REQUEST,
+    revicom_sms_request,
+)
 
 pytestmark = pytest.mark.integration
-
-FMT = "%Y-%m-%d %H:%M:%S"
 
 
 @pytest.fixture
@@ -48,49 +52,16 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 5.0) -> None:
         time.sleep(0.05)
 
 
-def documented_sms() -> dict[str, Any]:
-    now = datetime.now(UTC)
-    return {
-        "channelType": "SMS",
-        "senderName": "SENDER",
-        "destination": "14085553911",
-        "content": "Message Text",
-        "localSendTime": now.strftime(FMT),
-        "localCompletionTime": (now + timedelta(days=1)).strftime(FMT),
-        "useLocalTime": True,
-        "ttl": 43200,
-        "hours": [12, 13, 14],
-        "days": [1, 2],
-        "shortUrl": True,
-        "callbackUrl": "https://company.com/callback",
-        "callbackEvents": ["sent", "delivered", "click"],
-        "tags": ["tag1", "tag2"],
-    }
+def sms_sent_now() -> dict[str, Any]:
+    """The documented SMS example, its send time now."""
+    return revicom_sms_request(datetime.now(UTC))
 
 
-DOCUMENTED_VOICECODE = {
-    "channelType": "VOICECODE",
-    "senderName": "voicecode",
-    "destination": "14085553911",
-    "content": {"contentType": "text", "text": "Код авторизации от revicom: 3 4 5 6"},
-    "callbackUrl": "https://company.com/callback",
-    "callbackEvents": ["sent", "delivered"],
-    "tags": ["tag1", "tag2"],
-}
-DOCUMENTED_FLASHCALL = {
-    "channelType": "FLASHCALL",
-    "senderName": "any sender",
-    "destination": "14085553911",
-    "content": "1234",
-    "callbackUrl": "https://company.com/callback",
-    "callbackEvents": ["sent", "delivered"],
-    "tags": ["tag1", "tag2"],
-}
 VK = {"channelType": "VK", "senderName": "shop", "destination": "14085553911", "content": "Hello from VK"}
 
 
 def test_documented_examples_are_accepted_in_one_mixed_request(revicom: Any) -> None:
-    response = revicom.send([documented_sms(), DOCUMENTED_VOICECODE, DOCUMENTED_FLASHCALL, VK])
+    response = revicom.send([sms_sent_now(), REVICOM_VOICECODE_REQUEST, REVICOM_FLASHCALL_REQUEST, VK])
     assert response.status_code == 200
     body = response.json()
     assert body["errors"] is False
@@ -149,7 +120,7 @@ def test_token_of_other_type_is_denied_except_for_balance(
 def test_invalid_item_refuses_whole_request_with_4220(
     revicom: Any, sim: SimulatorClient, change: dict[str, Any], msg: str
 ) -> None:
-    response = revicom.send([VK, {**documented_sms(), **change}])
+    response = revicom.send([VK, {**sms_sent_now(), **change}])
     assert response.status_code == 422
     assert response.json() == {"error": {"code": 4220, "msg": msg}}
     assert sim.messages("revicom") == []
@@ -163,7 +134,7 @@ def test_more_than_1000_items_are_refused(revicom: Any) -> None:
 
 def test_per_item_refusals_leave_the_rest_created(revicom: Any, sim: SimulatorClient) -> None:
     sim.configure(revicom_approved_senders=["SENDER"], blocked_numbers=["14085553912"])
-    unapproved = {**documented_sms(), "senderName": "OTHER"}
+    unapproved = {**sms_sent_now(), "senderName": "OTHER"}
     blocked = {**VK, "destination": "14085553912"}
     whatsapp = {
         "channelType": "WHATSAPP",
@@ -171,7 +142,7 @@ def test_per_item_refusals_leave_the_rest_created(revicom: Any, sim: SimulatorCl
         "destination": "14085553911",
         "content": {"text": "x"},
     }
-    body = revicom.send([documented_sms(), unapproved, blocked, whatsapp]).json()
+    body = revicom.send([sms_sent_now(), unapproved, blocked, whatsapp]).json()
     assert body["errors"] is True
     codes = [item["code"] for item in body["items"]]
     assert codes[0] == 201
@@ -213,8 +184,8 @@ def test_get_filters_by_uuid_destination_and_status_and_bounds_the_page_window(r
 
 def test_stop_codes_and_stopped_message_becomes_unsent(revicom: Any, sim: SimulatorClient) -> None:
     sim.configure(callback_delay_s=[0, 0.05])
-    later = (datetime.now(UTC) + timedelta(hours=1)).strftime(FMT)
-    scheduled, immediate = revicom.send([{**documented_sms(), "localSendTime": later}, VK]).json()["items"]
+    later = (datetime.now(UTC) + timedelta(hours=1)).strftime(REVICOM_TIME_FORMAT)
+    scheduled, immediate = revicom.send([{**sms_sent_now(), "localSendTime": later}, VK]).json()["items"]
     wait_until(lambda: any(m["sent_at"] for m in sim.messages("revicom")))
     response = revicom.stop([scheduled["messageUuid"], immediate["messageUuid"], "no-such-uuid"])
     assert response.status_code == 200
@@ -227,8 +198,8 @@ def test_stopped_scheduled_message_ends_unsent_when_its_time_comes(
     revicom: Any, sim: SimulatorClient
 ) -> None:
     sim.configure(callback_delay_s=[0, 0])
-    soon = (datetime.now(UTC) + timedelta(seconds=1)).strftime(FMT)
-    created = revicom.send([{**documented_sms(), "localSendTime": soon}]).json()["items"][0]
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).strftime(REVICOM_TIME_FORMAT)
+    created = revicom.send([{**sms_sent_now(), "localSendTime": soon}]).json()["items"][0]
     assert revicom.stop([created["messageUuid"]]).json()["items"][0]["code"] == 200
     wait_until(lambda: sim.messages("revicom")[0]["final"])
     assert sim.messages("revicom")[0]["status"] == "unsent"
@@ -266,7 +237,7 @@ def test_non_loopback_callback_urls_are_recorded_but_never_contacted(
     revicom: Any, sim: SimulatorClient
 ) -> None:
     sim.configure(callback_delay_s=[0, 0])
-    revicom.send([DOCUMENTED_FLASHCALL])
+    revicom.send([REVICOM_FLASHCALL_REQUEST])
     wait_until(lambda: bool(sim.callbacks()))
     record = sim.callbacks()[0]
     assert record["status"] is None

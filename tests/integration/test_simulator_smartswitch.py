@@ -11,6 +11,12 @@ import requests
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.receiver import CallbackReceiver
 from tests.conftest import SimCredentials
+from tests.provider_examples import (
+    SMARTSWITCH_ERROR_RESPONSE,
+    SMARTSWITCH_ONE_RECIPIENT_URL,
+    SMARTSWITCH_TWO_RECIPIENTS_URL,
+    smartswitch_recipient_params,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +36,7 @@ def send(sim: SimulatorClient, simulator_url: str, sim_credentials: SimCredentia
 
 
 def test_documented_single_recipient_example_gets_data_object(send: Any) -> None:
-    response = send(
-        [("destination_number", "12123388100"), ("body", "test"), ("require_dlr", "1"), ("request_id", "1")]
-    )
+    response = send([*smartswitch_recipient_params(SMARTSWITCH_ONE_RECIPIENT_URL), ("request_id", "1")])
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"data"}
@@ -44,16 +48,9 @@ def test_documented_single_recipient_example_gets_data_object(send: Any) -> None
 
 
 def test_documented_two_recipient_example_gets_data_array_in_order(send: Any) -> None:
-    response = send(
-        [
-            ("destination_number", "12123388100"),
-            ("body", "test"),
-            ("require_dlr", "1"),
-            ("destination_number", "12123388101"),
-            ("body", "x" * 161),
-            ("require_dlr", "1"),
-        ]
-    )
+    example = smartswitch_recipient_params(SMARTSWITCH_TWO_RECIPIENTS_URL)
+    # The second body made long enough for two segments.
+    response = send([*example[:4], ("body", "x" * 161), *example[5:]])
     data = response.json()["data"]
     assert [item["attributes"]["destination_number"] for item in data] == ["12123388100", "12123388101"]
     assert [item["attributes"]["segments"] for item in data] == [1, 2]
@@ -65,15 +62,7 @@ def test_bad_password_gets_documented_authentication_error(send: Any, sim: Simul
         [("_login", "x"), ("_password", "wrong"), ("destination_number", "12123388100")], auth=False
     )
     assert response.status_code == 401
-    assert response.json() == {
-        "errors": [
-            {
-                "code": "authentication",
-                "detail": "Please check your login and password",
-                "title": "Authentication error",
-            }
-        ]
-    }
+    assert response.json() == SMARTSWITCH_ERROR_RESPONSE
     assert sim.messages("smartswitch") == []
 
 

@@ -27,21 +27,21 @@ from dispatcher.providers.outcomes import Rejected, Submitted
 from dispatcher.providers.smartswitch import SmartswitchAdapter
 from dispatcher.simulator.client import SimulatorClient
 from tests.conftest import SimCredentials
+from tests.provider_examples import (
+    SMARTSWITCH_ONE_RECIPIENT_URL,
+    SMARTSWITCH_TWO_RECIPIENTS_URL,
+    smartswitch_recipient_params,
+)
+from tests.support import account_copy
 
 pytestmark = pytest.mark.integration
 
 SEND_PATH = "/smartswitch/api/message"
 
 
-def smartswitch_account(accounts: dict[str, Account], **changes: Any) -> SmartswitchAccount:
-    account = accounts["smartswitch"]
-    assert isinstance(account, SmartswitchAccount)
-    return account.model_copy(update=changes)
-
-
 @pytest.fixture
 def adapter(accounts: dict[str, Account]) -> Iterator[SmartswitchAdapter]:
-    smartswitch = SmartswitchAdapter(smartswitch_account(accounts))
+    smartswitch = SmartswitchAdapter(account_copy(accounts, "smartswitch", SmartswitchAccount))
     yield smartswitch
     smartswitch.close()
 
@@ -52,6 +52,15 @@ def sms(number: str = "12123388100", **fields: Any) -> SmartswitchSms:
 
 def logged_queries(sim: SimulatorClient) -> list[list[tuple[str, str]]]:
     return [[(name, value) for name, value in entry["query"]] for entry in sim.requests(path=SEND_PATH)]
+
+
+def logged_example(url: str, credentials: SimCredentials) -> list[tuple[str, str]]:
+    """The query of a documented example URL as the simulator logs it: our login, the password masked."""
+    return [
+        ("_login", credentials.smartswitch_login),
+        ("_password", "***"),
+        *smartswitch_recipient_params(url),
+    ]
 
 
 def assert_secret_free(error: BaseException, credentials: SimCredentials) -> None:
@@ -73,15 +82,7 @@ def test_smartswitch_documented_one_recipient_example_is_accepted(
     assert len(outcomes) == 1
     assert isinstance(outcomes[0], Submitted)
     assert outcomes[0].segments == 1
-    assert logged_queries(sim) == [
-        [
-            ("_login", sim_credentials.smartswitch_login),
-            ("_password", "***"),
-            ("destination_number", "12123388100"),
-            ("body", "test"),
-            ("require_dlr", "1"),
-        ]
-    ]
+    assert logged_queries(sim) == [logged_example(SMARTSWITCH_ONE_RECIPIENT_URL, sim_credentials)]
     (entry,) = sim.requests(path=SEND_PATH)
     assert entry["method"] == "POST"
     assert entry["body"] is None
@@ -95,18 +96,7 @@ def test_smartswitch_documented_two_recipient_example_is_accepted(
     outcomes = adapter.send([sms(), sms("12123388101", body="test1")])
     assert all(isinstance(outcome, Submitted) for outcome in outcomes)
     assert len({outcome.provider_message_id for outcome in outcomes if isinstance(outcome, Submitted)}) == 2
-    assert logged_queries(sim) == [
-        [
-            ("_login", sim_credentials.smartswitch_login),
-            ("_password", "***"),
-            ("destination_number", "12123388100"),
-            ("body", "test"),
-            ("require_dlr", "1"),
-            ("destination_number", "12123388101"),
-            ("body", "test1"),
-            ("require_dlr", "1"),
-        ]
-    ]
+    assert logged_queries(sim) == [logged_example(SMARTSWITCH_TWO_RECIPIENTS_URL, sim_credentials)]
 
 
 def test_smartswitch_outcomes_follow_request_ids_and_blocked_numbers_are_rejected(
@@ -146,7 +136,7 @@ def test_smartswitch_bad_password_is_bad_credentials_without_leaking_it(
 ) -> None:
     wrong = sim_credentials.smartswitch_password + "-wrong"
     monkeypatch.setenv("DISPATCHER_SMARTSWITCH_PASSWORD", wrong)
-    adapter = SmartswitchAdapter(smartswitch_account(accounts))
+    adapter = SmartswitchAdapter(account_copy(accounts, "smartswitch", SmartswitchAccount))
     with pytest.raises(BadCredentials) as caught:
         adapter.send([sms()])
     assert caught.value.code == "authentication"
@@ -171,7 +161,9 @@ def test_smartswitch_request_refused_as_invalid_is_batch_rejected(
 def test_smartswitch_many_recipients_are_packed_under_the_url_bound_and_all_accepted(
     sim: SimulatorClient, accounts: dict[str, Account]
 ) -> None:
-    adapter = SmartswitchAdapter(smartswitch_account(accounts, max_url_bytes=2048))
+    adapter = SmartswitchAdapter(
+        account_copy(accounts, "smartswitch", SmartswitchAccount, max_url_bytes=2048)
+    )
     sim.configure(max_url_bytes=2048)
     messages = [
         sms(f"1212338{n:04d}", body=f"Ваш код {n}: " + "x" * 40, request_id=f"r{n}") for n in range(100, 160)
@@ -194,7 +186,9 @@ def test_smartswitch_many_recipients_are_packed_under_the_url_bound_and_all_acce
 def test_smartswitch_send_refuses_a_batch_over_the_url_bound(
     sim: SimulatorClient, accounts: dict[str, Account]
 ) -> None:
-    adapter = SmartswitchAdapter(smartswitch_account(accounts, max_url_bytes=1024))
+    adapter = SmartswitchAdapter(
+        account_copy(accounts, "smartswitch", SmartswitchAccount, max_url_bytes=1024)
+    )
     with pytest.raises(ValueError, match="max_url_bytes=1024"):
         adapter.send([sms(request_id=f"r{n}", body="y" * 100) for n in range(10)])
     assert sim.requests(path=SEND_PATH) == []
@@ -204,7 +198,9 @@ def test_smartswitch_hang_past_the_read_timeout_is_response_timed_out(
     sim: SimulatorClient, accounts: dict[str, Account], sim_credentials: SimCredentials
 ) -> None:
     sim.add_fault(path=SEND_PATH, kind="hang", seconds=3, count=1)
-    adapter = SmartswitchAdapter(smartswitch_account(accounts, read_timeout_s=0.5))
+    adapter = SmartswitchAdapter(
+        account_copy(accounts, "smartswitch", SmartswitchAccount, read_timeout_s=0.5)
+    )
     with pytest.raises(ResponseTimedOut) as caught:
         adapter.send([sms()])
     assert_secret_free(caught.value, sim_credentials)
@@ -223,7 +219,9 @@ def test_smartswitch_503_is_provider_unavailable(
 def test_smartswitch_connection_refused_is_connect_failed_without_the_url(
     accounts: dict[str, Account], sim_credentials: SimCredentials, caplog: pytest.LogCaptureFixture
 ) -> None:
-    account = smartswitch_account(accounts, base_url=f"http://127.0.0.1:{free_port()}/smartswitch")
+    account = account_copy(
+        accounts, "smartswitch", SmartswitchAccount, base_url=f"http://127.0.0.1:{free_port()}/smartswitch"
+    )
     adapter = SmartswitchAdapter(account)
     with caplog.at_level(logging.DEBUG), pytest.raises(ConnectFailed) as caught:
         adapter.send([sms()])

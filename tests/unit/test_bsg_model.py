@@ -10,7 +10,7 @@ from dispatcher.errors import InvalidMessage
 from dispatcher.models.bsg import BsgRcs
 from dispatcher.models.common import build
 from dispatcher.providers.bsg import wire_message
-from tests.unit.test_bsg_example import documented_example
+from tests.provider_examples import bsg_rcs_request
 
 LINK = {"text": "Go to site", "url": "https://domain.com/"}
 CALL = {"text": "Call us", "phone": "380971112233"}
@@ -34,7 +34,7 @@ def _options(**options: Any) -> dict[str, Any]:
 
 def _refusal(changes: dict[str, Any]) -> InvalidMessage:
     with pytest.raises(InvalidMessage) as caught:
-        build(BsgRcs, documented_example(**changes))
+        build(BsgRcs, bsg_rcs_request(**changes))
     return caught.value
 
 
@@ -244,40 +244,40 @@ def test_bsg_rule_violation_is_refused_naming_field_value_and_rule(
 
 
 def test_bsg_unset_validity_falls_back_to_provider_default_and_is_not_sent() -> None:
-    message = build(BsgRcs, documented_example(validity_seconds=None))
+    message = build(BsgRcs, bsg_rcs_request(validity_seconds=None))
 
     assert "validity_seconds" not in wire_message(message)
     assert "validity" not in wire_message(message)
 
 
 def test_bsg_text_message_of_160_characters_is_accepted() -> None:
-    message = build(BsgRcs, documented_example(options={"text": "x" * 160}))
+    message = build(BsgRcs, bsg_rcs_request(options={"text": "x" * 160}))
 
     assert wire_message(message)["options"] == {"text": "x" * 160}
     assert not message.options.is_carousel
 
 
 def test_bsg_phone_number_is_normalised_to_digits_on_the_wire() -> None:
-    message = build(BsgRcs, documented_example(**_phone(number="+380 66 123 1231")))
+    message = build(BsgRcs, bsg_rcs_request(**_phone(number="+380 66 123 1231")))
 
     assert wire_message(message)["phone"]["number"] == "380661231231"
 
 
 def test_bsg_suggestion_type_is_sent_only_when_given() -> None:
     typed = {"type": "call", "text": "Call us", "phone": "380971112233"}
-    message = build(BsgRcs, documented_example(**_options(cards=[_card(suggestions=[typed, LINK])])))
+    message = build(BsgRcs, bsg_rcs_request(**_options(cards=[_card(suggestions=[typed, LINK])])))
 
     assert wire_message(message)["options"]["cards"][0]["suggestions"] == [typed, LINK]
 
 
 def test_bsg_sms_limits_are_inclusive() -> None:
     for text in ("a" * 765, "я" * 355, "€" * 382 + "a"):
-        message = build(BsgRcs, documented_example(**_sms(text=text, sender="123456789012345")))
+        message = build(BsgRcs, bsg_rcs_request(**_sms(text=text, sender="123456789012345")))
         assert message.alternative_channel is not None
         assert message.alternative_channel.sms.text == text
 
 
 def test_bsg_reference_id_of_32_alphanumerics_is_accepted() -> None:
-    message = build(BsgRcs, documented_example(**_phone(reference_id="A1" * 16)))
+    message = build(BsgRcs, bsg_rcs_request(**_phone(reference_id="A1" * 16)))
 
     assert message.phone.reference_id == "A1" * 16

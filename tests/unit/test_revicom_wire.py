@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -31,89 +30,26 @@ from dispatcher.providers.revicom_wire import (
     remote_messages,
     stop_results,
 )
+from tests.provider_examples import (
+    REVICOM_SEND_SUCCESS,
+    REVICOM_VOICECODE_REQUEST,
+    revicom_sms_model,
+    revicom_sms_request,
+    revicom_voicecode_model,
+)
 
 NUMBER = "14085553911"
-SEND_TIME = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d 18:00:00")
-COMPLETION_TIME = (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%d 18:00:00")
-
-#: The request example of revicom-sms.txt, its dates moved into the valid range.
-DOCUMENTED_SMS = {
-    "channelType": "SMS",
-    "senderName": "SENDER",
-    "destination": "14085553911",
-    "content": "Message Text",
-    "localSendTime": SEND_TIME,
-    "localCompletionTime": COMPLETION_TIME,
-    "useLocalTime": True,
-    "ttl": 43200,
-    "hours": [12, 13, 14],
-    "days": [1, 2],
-    "shortUrl": True,
-    "callbackUrl": "https://company.com/callback",
-    "callbackEvents": ["sent", "delivered", "click"],
-    "tags": ["tag1", "tag2"],
-}
-#: The request example of revicom-voicecode.txt.
-DOCUMENTED_VOICECODE = {
-    "channelType": "VOICECODE",
-    "senderName": "voicecode",
-    "destination": "14085553911",
-    "content": {"contentType": "text", "text": "Код авторизации от revicom: 3 4 5 6"},
-    "callbackUrl": "https://company.com/callback",
-    "callbackEvents": ["sent", "delivered"],
-    "tags": ["tag1", "tag2"],
-}
-DOCUMENTED_SUCCESS = b"""{
-  "errors": false,
-  "items": [
-    {"messageUuid": "063474ec-a34f-4558-90c5-984395000004", "code": 201},
-    {"messageUuid": "063564ec-a34f-4558-90c5-984395000005", "code": 201}
-  ]
-}"""
-
-
-def documented_sms() -> RevicomSms:
-    return build(
-        RevicomSms,
-        {
-            "destination": "14085553911",
-            "sender_name": "SENDER",
-            "text": "Message Text",
-            "local_send_time": SEND_TIME,
-            "local_completion_time": COMPLETION_TIME,
-            "use_local_time": True,
-            "ttl_s": 43200,
-            "hours": [12, 13, 14],
-            "days": [1, 2],
-            "short_url": True,
-            "callback_url": "https://company.com/callback",
-            "callback_events": ["sent", "delivered", "click"],
-            "tags": ["tag1", "tag2"],
-        },
-    )
-
-
-def documented_voicecode() -> RevicomVoiceCode:
-    return RevicomVoiceCode.from_code(
-        destination="14085553911",
-        brand="revicom",
-        code="3456",
-        style="spaced",
-        callback_url="https://company.com/callback",
-        callback_events=["sent", "delivered"],
-        tags=["tag1", "tag2"],
-    )
 
 
 # ---- request bodies -------------------------------------------------------------------------------
 
 
 def test_documented_sms_example_is_produced_field_for_field() -> None:
-    assert wire_message(documented_sms()) == DOCUMENTED_SMS
+    assert wire_message(revicom_sms_model()) == revicom_sms_request()
 
 
 def test_documented_voicecode_example_is_produced_field_for_field() -> None:
-    assert wire_message(documented_voicecode()) == DOCUMENTED_VOICECODE
+    assert wire_message(revicom_voicecode_model()) == REVICOM_VOICECODE_REQUEST
 
 
 def test_wire_message_leaves_out_every_field_not_set() -> None:
@@ -158,13 +94,13 @@ def test_flashcall_content_is_the_code_and_voicecode_carries_its_external_id() -
 
 def test_wire_batch_adds_the_request_tag_to_every_item() -> None:
     plain = build(RevicomSms, {"destination": NUMBER, "sender_name": "S", "text": "Hi"})
-    batch = wire_batch([documented_sms(), plain, documented_voicecode()], "req_42")
+    batch = wire_batch([revicom_sms_model(), plain, revicom_voicecode_model()], "req_42")
     assert [item["tags"] for item in batch] == [
         ["tag1", "tag2", "req_42"],
         ["req_42"],
         ["tag1", "tag2", "req_42"],
     ]
-    assert batch[0] == {**DOCUMENTED_SMS, "tags": ["tag1", "tag2", "req_42"]}
+    assert batch[0] == {**revicom_sms_request(), "tags": ["tag1", "tag2", "req_42"]}
 
 
 def test_wire_batch_does_not_repeat_a_request_tag_the_message_already_has() -> None:
@@ -199,7 +135,7 @@ def test_wire_batch_refuses_a_request_tag_the_provider_would_refuse(tag: str) ->
 
 
 def test_encoded_batch_is_utf8_json_with_text_unescaped() -> None:
-    body = encode_batch(wire_batch([documented_voicecode()], "req"))
+    body = encode_batch(wire_batch([revicom_voicecode_model()], "req"))
     assert "Код авторизации".encode() in body
     assert json.loads(body)[0]["content"]["text"] == "Код авторизации от revicom: 3 4 5 6"
 
@@ -208,7 +144,7 @@ def test_encoded_batch_is_utf8_json_with_text_unescaped() -> None:
 
 
 def test_documented_success_response_gives_submitted_outcomes() -> None:
-    outcomes = outcomes_from_send(read_reply(200, DOCUMENTED_SUCCESS), expected=2)
+    outcomes = outcomes_from_send(read_reply(200, REVICOM_SEND_SUCCESS), expected=2)
     assert outcomes == [
         Submitted(provider_message_id="063474ec-a34f-4558-90c5-984395000004"),
         Submitted(provider_message_id="063564ec-a34f-4558-90c5-984395000005"),

@@ -14,17 +14,9 @@ from dispatcher.models.common import build
 from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.providers.smartswitch import MESSAGE_PATH, pack, query_params
 from dispatcher.providers.smartswitch.request import fixed_url_bytes, url_bytes
+from tests.provider_examples import SMARTSWITCH_ONE_RECIPIENT_URL, SMARTSWITCH_TWO_RECIPIENTS_URL
 
 ENDPOINT = "https://your.server.name" + MESSAGE_PATH
-ONE_RECIPIENT = (
-    "https://your.server.name/api/message?_login=LOGIN&_password=PASSWORD"
-    "&destination_number=12123388100&body=test&require_dlr=1"
-)
-TWO_RECIPIENTS = (
-    "https://your.server.name/api/message?_login=LOGIN&_password=PASSWORD"
-    "&destination_number=12123388100&body=test&require_dlr=1"
-    "&destination_number=12123388101&body=test1&require_dlr=1"
-)
 
 
 def sms(**fields: Any) -> SmartswitchSms:
@@ -40,14 +32,14 @@ def prepared_url(messages: list[SmartswitchSms], *, login: str = "LOGIN", passwo
 
 
 def test_smartswitch_one_recipient_example_is_reproduced_exactly() -> None:
-    assert prepared_url([sms(require_dlr=True)]) == ONE_RECIPIENT
+    assert prepared_url([sms(require_dlr=True)]) == SMARTSWITCH_ONE_RECIPIENT_URL
 
 
 def test_smartswitch_two_recipient_example_is_reproduced_exactly() -> None:
     messages = [sms(), sms(destination_number="12123388101", body="test1")]
-    assert prepared_url(messages) == TWO_RECIPIENTS
+    assert prepared_url(messages) == SMARTSWITCH_TWO_RECIPIENTS_URL
     assert query_params(messages, login="LOGIN", password="PASSWORD") == parse_qsl(
-        urlsplit(TWO_RECIPIENTS).query
+        urlsplit(SMARTSWITCH_TWO_RECIPIENTS_URL).query
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import orjson
 import pytest
 
 from dispatcher.errors import BadCredentials, BatchRejected, UnexpectedResponse
@@ -13,21 +12,10 @@ from dispatcher.models.common import build
 from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.providers.outcomes import Rejected, Submitted
 from dispatcher.providers.smartswitch.response import interpret
-
-# The provider page's examples, verbatim.
-ONE_RESPONSE = orjson.loads(
-    '{ "data" : { "attributes" : { "destination_number" : "12123388100", "segments" : 1, "status" : "ok" },'
-    ' "id" : "1561370632513", "meta" : { "request_id" : "1" }, "type" : "message" } }'
-)
-TWO_RESPONSE = orjson.loads(
-    '{ "data" : [ { "attributes" : { "destination_number" : "12123388100", "segments" : 1, "status" : "ok" },'
-    ' "id" : "1561371433517", "meta" : { "request_id" : "1" }, "type" : "message" },'
-    ' { "attributes" : { "destination_number" : "12123388101", "segments" : 1, "status" : "ok" },'
-    ' "id" : "1561371433518", "meta" : { "request_id" : "2" }, "type" : "message" } ] }'
-)
-ERROR_RESPONSE = orjson.loads(
-    '{ "errors" : [ { "code" : "authentication", "detail" : "Please check your login and password",'
-    ' "title" : "Authentication error" } ] }'
+from tests.provider_examples import (
+    SMARTSWITCH_ERROR_RESPONSE,
+    SMARTSWITCH_ONE_RECIPIENT_RESPONSE,
+    SMARTSWITCH_TWO_RECIPIENTS_RESPONSE,
 )
 
 
@@ -47,17 +35,19 @@ def item(number: str, *, status: str = "ok", request_id: str | None = None, id_:
 
 
 def test_smartswitch_documented_one_recipient_response_is_submitted() -> None:
-    assert interpret(200, ONE_RESPONSE, [sms()]) == [Submitted("1561370632513", segments=1)]
+    assert interpret(200, SMARTSWITCH_ONE_RECIPIENT_RESPONSE, [sms()]) == [
+        Submitted("1561370632513", segments=1)
+    ]
 
 
 def test_smartswitch_documented_two_recipient_response_is_submitted_in_order() -> None:
-    outcomes = interpret(200, TWO_RESPONSE, [sms(), sms("12123388101")])
+    outcomes = interpret(200, SMARTSWITCH_TWO_RECIPIENTS_RESPONSE, [sms(), sms("12123388101")])
     assert outcomes == [Submitted("1561371433517", 1), Submitted("1561371433518", 1)]
 
 
 def test_smartswitch_items_are_matched_by_request_id_not_position() -> None:
     messages = [sms(request_id="1"), sms("12123388101", request_id="2")]
-    reversed_response = copy.deepcopy(TWO_RESPONSE)
+    reversed_response = copy.deepcopy(SMARTSWITCH_TWO_RECIPIENTS_RESPONSE)
     reversed_response["data"].reverse()
     outcomes = interpret(200, reversed_response, messages)
     assert outcomes == [Submitted("1561371433517", 1), Submitted("1561371433518", 1)]
@@ -83,13 +73,13 @@ def test_smartswitch_numeric_item_id_is_kept_as_text() -> None:
 
 def test_smartswitch_documented_error_body_is_bad_credentials() -> None:
     with pytest.raises(BadCredentials) as error:
-        interpret(200, ERROR_RESPONSE, [sms()])
+        interpret(200, SMARTSWITCH_ERROR_RESPONSE, [sms()])
     assert error.value.code == "authentication"
     assert "Please check your login and password" in str(error.value)
 
 
 def test_smartswitch_authentication_error_wins_over_other_errors() -> None:
-    errors = [{"code": "validation", "detail": "d", "title": "t"}, *ERROR_RESPONSE["errors"]]
+    errors = [{"code": "validation", "detail": "d", "title": "t"}, *SMARTSWITCH_ERROR_RESPONSE["errors"]]
     with pytest.raises(BadCredentials):
         interpret(401, {"errors": errors}, [sms()])
 
@@ -109,8 +99,8 @@ def test_smartswitch_other_error_codes_reject_the_whole_request() -> None:
     "document",
     [
         {},
-        {"data": ONE_RESPONSE["data"], "errors": ERROR_RESPONSE["errors"]},
-        [ONE_RESPONSE["data"]],
+        {"data": SMARTSWITCH_ONE_RECIPIENT_RESPONSE["data"], "errors": SMARTSWITCH_ERROR_RESPONSE["errors"]},
+        [SMARTSWITCH_ONE_RECIPIENT_RESPONSE["data"]],
         "ok",
         {"errors": []},
         {"errors": [{"detail": "no code"}]},
@@ -138,17 +128,17 @@ def test_smartswitch_malformed_responses_are_unexpected(document: Any) -> None:
 
 def test_smartswitch_item_count_mismatch_is_unexpected() -> None:
     with pytest.raises(UnexpectedResponse, match="1 data items for 2 recipients"):
-        interpret(200, ONE_RESPONSE, [sms(), sms("12123388101")])
+        interpret(200, SMARTSWITCH_ONE_RECIPIENT_RESPONSE, [sms(), sms("12123388101")])
 
 
 def test_smartswitch_data_on_an_error_status_is_unexpected() -> None:
     with pytest.raises(UnexpectedResponse, match="HTTP 400"):
-        interpret(400, ONE_RESPONSE, [sms()])
+        interpret(400, SMARTSWITCH_ONE_RECIPIENT_RESPONSE, [sms()])
 
 
 def test_smartswitch_unknown_echoed_request_id_is_unexpected() -> None:
     with pytest.raises(UnexpectedResponse, match="request_ids"):
-        interpret(200, ONE_RESPONSE, [sms(request_id="ours")])
+        interpret(200, SMARTSWITCH_ONE_RECIPIENT_RESPONSE, [sms(request_id="ours")])
 
 
 def test_smartswitch_partly_echoed_request_ids_are_unexpected() -> None:
@@ -160,4 +150,4 @@ def test_smartswitch_partly_echoed_request_ids_are_unexpected() -> None:
 def test_smartswitch_request_ids_echoed_without_ours_fall_back_to_order() -> None:
     # The documented 2-recipient example: no request_id sent, "1" and "2" echoed.
     with pytest.raises(UnexpectedResponse, match="another destination_number"):
-        interpret(200, TWO_RESPONSE, [sms("12123388101"), sms()])
+        interpret(200, SMARTSWITCH_TWO_RECIPIENTS_RESPONSE, [sms("12123388101"), sms()])
