@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 WITH_REDIS := $(PY) -m dispatcher.localredis --
 
-.PHONY: install lint typecheck unit test demo simulator bench clean
+.PHONY: install lint typecheck test demo bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -31,9 +31,6 @@ test: lint typecheck
 
 demo: install
 	$(WITH_REDIS) $(VENV)/bin/dispatcher demo
-
-simulator: install
-	$(VENV)/bin/dispatcher simulator --port 8900
 
 bench: install
 	$(PY) bench/simulator_throughput.py

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from dispatcher.simulator.config import REQUIRED_ENV, Credentials, MissingCredentials
+from dispatcher.simulator.config import Credentials, MissingCredentials
 from dispatcher.simulator.server import serve
 
 
@@ -20,14 +20,18 @@ from dispatcher.simulator.server import serve
 def simulator(host: str, port: int, log_level: str) -> None:
     """Serve Revicom, Smartswitch and BSG stand-ins with fault injection and callbacks.
 
-    Accepted credentials come from the environment: \b
-    DISPATCHER_REVICOM_TOKEN, DISPATCHER_SMARTSWITCH_LOGIN, DISPATCHER_SMARTSWITCH_PASSWORD,
-    DISPATCHER_BSG_API_KEY (required) and DISPATCHER_SIM_REVICOM_OTHER_TOKEN (optional).
+    The credentials it accepts come from the environment: DISPATCHER_REVICOM_TOKEN,
+    DISPATCHER_SMARTSWITCH_LOGIN, DISPATCHER_SMARTSWITCH_PASSWORD and DISPATCHER_BSG_API_KEY
+    (required), DISPATCHER_SIM_REVICOM_OTHER_TOKEN (optional: a valid token of another type).
+
+    \b
+    Example:
+      DISPATCHER_REVICOM_TOKEN=$(echo -n key:pw | base64) ... dispatcher simulator --port 8900
     """
     try:
         credentials = Credentials.from_environment()
     except MissingCredentials as exc:
-        click.echo(f"dispatcher simulator: {exc} (required: {', '.join(REQUIRED_ENV)})", err=True)
+        click.echo(f"dispatcher simulator: {exc}", err=True)
         raise SystemExit(2) from None
     click.echo(f"simulator listening on http://{host}:{port}", err=True)
     serve(host, port, credentials, log_level=log_level)
