@@ -1,0 +1,60 @@
+"""Redis key names of the store (docs/pipeline.md §2).
+
+Every key starts with ``{P}:``: the braces are a Redis Cluster hash tag, so all keys of one
+deployment live in one slot and a Lua script may touch any of them. The scripts build per-message
+keys themselves from ``root`` (they learn ids from lists), with the same suffixes as here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Key names under one deployment prefix."""
+
+    prefix: str
+
+    @property
+    def root(self) -> str:
+        return f"{{{self.prefix}}}:"
+
+    def message(self, message_id: str) -> str:
+        return f"{self.root}m:{message_id}"
+
+    def lane(self, lane: str) -> str:
+        return f"{self.root}lane:{lane}"
+
+    @property
+    def lanes(self) -> str:
+        return f"{self.root}lanes"
+
+    def pause(self, lane: str) -> str:
+        return f"{self.root}lane:{lane}:pause"
+
+    def runners(self, lane: str) -> str:
+        return f"{self.root}lane:{lane}:runners"
+
+    def batch(self, batch_id: str) -> str:
+        return f"{self.root}b:{batch_id}"
+
+    @property
+    def inflight(self) -> str:
+        return f"{self.root}inflight"
+
+    @property
+    def retry(self) -> str:
+        return f"{self.root}retry"
+
+    def provider_index(self, account: str) -> str:
+        return f"{self.root}pidx:{account}"
+
+    def idempotency(self, key: str) -> str:
+        return f"{self.root}idem:{key}"
+
+    def campaign(self, campaign_id: str) -> str:
+        return f"{self.root}c:{campaign_id}"
+
+    def campaign_ids(self, campaign_id: str) -> str:
+        return f"{self.root}c:{campaign_id}:ids"

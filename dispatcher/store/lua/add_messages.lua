@@ -1,0 +1,63 @@
+-- Store a chunk of new messages as 'queued' and append them to their lanes, in order.
+-- KEYS[1] {P}:lanes (set of lane names)
+-- ARGV[1..3] prelude (root, now ms, retention s); ARGV[4] now, epoch s (the 'ct' text)
+-- ARGV[5] JSON array, 7 strings per message: id, lane, provider, wire, deadline (epoch s),
+--         campaign or '', idempotency key or ''  (one argument: redis-py packs 7,000 separate
+--         arguments slower than Redis stores the messages)
+-- Returns a flat list position (0-based), existing id for each message whose idempotency key is
+-- known (nothing is stored for it); every other message keeps its own id. An id already present is
+-- never overwritten.
+local created_at = ARGV[4]
+local intake_event = NOW_MS .. ' accepted queued intake\n'
+local known = {}         -- position in the chunk, existing id: per known idempotency key
+local lane_ids = {}      -- lane -> ids to RPUSH, in order
+local campaign_ids = {}  -- campaign -> ids to RPUSH, in order
+
+local function append(groups, name, id)
+  local group = groups[name]
+  if not group then
+    group = {}
+    groups[name] = group
+  end
+  group[#group + 1] = id
+end
+
+local flat = cjson.decode(ARGV[5])
+for i = 1, #flat, 7 do
+  local id, idem = flat[i], flat[i + 6]
+  local existing = idem ~= '' and redis.call('GET', ROOT .. 'idem:' .. idem)
+  if existing then
+    known[#known + 1] = (i - 1) / 7
+    known[#known + 1] = existing
+  else
+    local key = ROOT .. 'm:' .. id
+    if redis.call('EXISTS', key) == 0 then
+      local lane, campaign = flat[i + 1], flat[i + 5]
+      local fields = {'HSET', key, 'st', 'queued', 'ln', lane, 'pv', flat[i + 2], 'w', flat[i + 3],
+        'ct', created_at, 'dl', flat[i + 4], 'at', '0', 'h', intake_event}
+      if campaign ~= '' then
+        fields[#fields + 1] = 'cp'
+        fields[#fields + 1] = campaign
+        append(campaign_ids, campaign, id)
+      end
+      if idem ~= '' then
+        fields[#fields + 1] = 'ik'
+        fields[#fields + 1] = idem
+        redis.call('SET', ROOT .. 'idem:' .. idem, id)
+      end
+      redis.call(unpack(fields))
+      append(lane_ids, lane, id)
+    end
+  end
+end
+
+for lane, ids in pairs(lane_ids) do
+  redis.call('RPUSH', ROOT .. 'lane:' .. lane, unpack(ids))
+  redis.call('SADD', KEYS[1], lane)
+end
+for campaign, ids in pairs(campaign_ids) do
+  redis.call('RPUSH', ROOT .. 'c:' .. campaign .. ':ids', unpack(ids))
+  redis.call('HINCRBY', ROOT .. 'c:' .. campaign, 'total', #ids)
+  redis.call('HINCRBY', ROOT .. 'c:' .. campaign, 'n:queued', #ids)
+end
+return known

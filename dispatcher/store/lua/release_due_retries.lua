@@ -1,0 +1,18 @@
+-- Move retry-due ids to the tails of their lanes; ids no longer 'queued' (cancelled) are dropped.
+-- KEYS[1] {P}:retry
+-- ARGV[1..3] prelude; ARGV[4] now, epoch s; ARGV[5] at most this many ids
+-- Returns how many ids went back to a lane.
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4], 'LIMIT', 0, tonumber(ARGV[5]))
+if #due == 0 then
+  return 0
+end
+redis.call('ZREM', KEYS[1], unpack(due))
+local released = 0
+for _, id in ipairs(due) do
+  local f = redis.call('HMGET', ROOT .. 'm:' .. id, 'st', 'ln')
+  if f[1] == 'queued' then
+    redis.call('RPUSH', ROOT .. 'lane:' .. f[2], id)
+    released = released + 1
+  end
+end
+return released

@@ -1,0 +1,47 @@
+"""The store's Lua scripts, loaded once per client with the shared prelude and the state table.
+
+Scripts that move messages start with ``prelude.lua`` (the ``move`` helper, campaign counters,
+retention), into which the transition table of ``states.py`` is rendered: one source of truth.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import redis
+from redis.commands.core import Script
+
+from dispatcher.store.states import lua_tables
+
+_LUA_DIRECTORY = Path(__file__).with_name("lua")
+_TABLES_MARK = "--@STATE_TABLES@"
+
+
+@cache
+def script_text(name: str) -> str:
+    """The full text of script ``name``: the rendered prelude, then the script itself."""
+    body = (_LUA_DIRECTORY / f"{name}.lua").read_text(encoding="utf-8")
+    if name == "claim_runner":  # leases touch no message: no prelude, no shared ARGV
+        return body
+    prelude = (_LUA_DIRECTORY / "prelude.lua").read_text(encoding="utf-8")
+    return prelude.replace(_TABLES_MARK, lua_tables()) + body
+
+
+class Scripts:
+    """Every script of the store, registered on one client (EVALSHA, loaded on first use)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        def load(name: str) -> Script:
+            return client.register_script(script_text(name))
+
+        self.add_messages = load("add_messages")
+        self.take_batch = load("take_batch")
+        self.mark_posting = load("mark_posting")
+        self.record_outcomes = load("record_outcomes")
+        self.requeue = load("requeue")
+        self.retry_later = load("retry_later")
+        self.settle = load("settle")
+        self.transition = load("transition")
+        self.release_due_retries = load("release_due_retries")
+        self.claim_runner = load("claim_runner")

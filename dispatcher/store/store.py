@@ -1,0 +1,122 @@
+"""The store: message records, lanes, batches and campaigns in Redis (docs/pipeline.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import cast
+
+import orjson
+import redis
+
+from dispatcher.settings import Settings
+from dispatcher.store.batches import BatchStore
+from dispatcher.store.lanes import LaneStore
+from dispatcher.store.records import (
+    MessageRecord,
+    NewMessage,
+    RawHash,
+    decoded,
+    message_from_hash,
+    one_line,
+)
+from dispatcher.store.states import ALL_STATES, CANCELLED, QUEUED, SENDING
+
+#: Messages per ``add_messages.lua`` call: large enough to amortise the round trip, small enough
+#: that one call never blocks Redis for more than a few milliseconds.
+INTAKE_CHUNK = 1000
+_CAMPAIGN_IDS_PAGE = 1000
+
+
+class Store(LaneStore, BatchStore):
+    """Every Redis operation of the dispatch pipeline; multi-key changes are atomic Lua scripts."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        client = redis.Redis.from_url(str(settings.redis_url))
+        return cls(client, prefix=settings.key_prefix, retention_s=settings.retention_s)
+
+    def add_messages(self, messages: Sequence[NewMessage], *, now: float) -> list[str]:
+        """Store messages as ``queued`` at their lanes' tails; returns their ids in order.
+
+        For a known idempotency key the EXISTING id is returned and nothing is stored; an id
+        already present is never overwritten.
+        """
+        stored: list[str] = []
+        for start in range(0, len(messages), INTAKE_CHUNK):
+            flat: list[str] = []
+            for message in messages[start : start + INTAKE_CHUNK]:
+                flat += [
+                    message.id,
+                    message.lane,
+                    message.provider,
+                    message.wire.decode(),
+                    f"{message.deadline:.3f}",
+                    message.campaign or "",
+                    message.idempotency_key or "",
+                ]
+            known = self._scripts.add_messages(
+                keys=[self._keys.lanes], args=[*self._prelude_args(now), f"{now:.3f}", orjson.dumps(flat)]
+            )
+            chunk_ids = flat[::7]
+            for position, existing_id in zip(known[::2], known[1::2], strict=True):
+                chunk_ids[position] = decoded(existing_id)
+            stored += chunk_ids
+        return stored
+
+    def get(self, message_id: str) -> MessageRecord | None:
+        fields = cast(RawHash, self._client.hgetall(self._keys.message(message_id)))
+        return message_from_hash(message_id, fields) if fields else None
+
+    def find_by_provider_id(self, account: str, provider_message_id: str) -> str | None:
+        found = self._client.hget(self._keys.provider_index(account), provider_message_id)
+        return decoded(found) if found is not None else None
+
+    def cancel(self, message_id: str, *, now: float, reason: str = "cancel") -> str:
+        """``cancelled`` unless already sending or beyond; returns the state after ("" if unknown).
+
+        The id stays in its lane or the retry zset: ``take_batch`` and the retry release skip it.
+        """
+        return self._move(message_id, CANCELLED, reason=reason, now=now)[1]
+
+    def transition(self, message_id: str, target: str, *, reason: str, now: float) -> bool:
+        """Move a message to ``target`` if the transition table allows it; a refused move is kept
+        in the history. ``queued`` and ``sending`` are refused here: they belong to a lane or a
+        batch, and only the batch operations keep those consistent."""
+        if target in (QUEUED, SENDING) or target not in ALL_STATES:
+            raise ValueError(f"transition: target={target!r}: use the lane and batch operations")
+        return self._move(message_id, target, reason=reason, now=now)[0]
+
+    def _move(self, message_id: str, target: str, *, reason: str, now: float) -> tuple[bool, str]:
+        moved, state_after = self._scripts.transition(
+            keys=[self._keys.message(message_id)],
+            args=[*self._prelude_args(now), target, one_line(reason)],
+        )
+        return bool(moved), state_after.decode()
+
+    # --- campaigns ---
+
+    def create_campaign(self, campaign_id: str, *, account: str, lane: str, now: float) -> None:
+        """Record a campaign's account and lane; counters already there are kept."""
+        key = self._keys.campaign(campaign_id)
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hset(key, mapping={"ac": account, "ln": lane, "ct": f"{now:.3f}"})
+        pipe.hsetnx(key, "total", 0)
+        pipe.execute()
+
+    def campaign_counts(self, campaign_id: str) -> dict[str, int]:
+        """Messages per state (every state, zeros included), plus ``total``."""
+        fields = cast(RawHash, self._client.hgetall(self._keys.campaign(campaign_id)))
+        counts = dict.fromkeys(ALL_STATES, 0)
+        counts["total"] = int(fields.get(b"total", 0))
+        for name, value in fields.items():
+            if name.startswith(b"n:"):
+                counts[name[2:].decode()] = int(value)
+        return counts
+
+    def campaign_message_ids(self, campaign_id: str) -> Iterator[str]:
+        """The campaign's message ids in intake order, read page by page."""
+        key = self._keys.campaign_ids(campaign_id)
+        start = 0
+        while page := self._client.lrange(key, start, start + _CAMPAIGN_IDS_PAGE - 1):
+            yield from (decoded(raw) for raw in page)
+            start += len(page)

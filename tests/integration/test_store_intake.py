@@ -1,0 +1,95 @@
+"""add_messages stores exactly what it is given, once, in lane order (real Redis, own prefix)."""
+
+from __future__ import annotations
+
+import pytest
+import redis
+
+from dispatcher.errors import ConfigurationError
+from dispatcher.store import INTAKE_CHUNK, Store
+from dispatcher.store.states import QUEUED
+
+from .conftest import MessageFactory
+
+pytestmark = pytest.mark.integration
+
+NOW = 1_800_000_000.0
+
+
+def test_messages_are_stored_exactly_as_given(store: Store, make_messages: MessageFactory) -> None:
+    messages = make_messages(3, campaign="cmp1")
+    assert store.add_messages(messages, now=NOW) == [m.id for m in messages]
+
+    for message in messages:
+        record = store.get(message.id)
+        assert record is not None
+        assert (record.state, record.lane, record.provider, record.wire) == (
+            QUEUED,
+            message.lane,
+            message.provider,
+            message.wire,
+        )
+        assert (record.campaign, record.created_at, record.deadline, record.attempts) == ("cmp1", NOW, 2e9, 0)
+        assert [(t.source, t.target) for t in record.history] == [("accepted", QUEUED)]
+    assert store.lane_depth("revicom:bulk") == 3
+    assert [lane.name for lane in store.lanes()] == ["revicom:bulk"]
+
+
+def test_lanes_keep_intake_order_across_chunks(
+    store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    messages = make_messages(INTAKE_CHUNK + 5, campaign="big")
+    store.add_messages(messages, now=NOW)
+
+    in_lane = [raw.decode() for raw in redis_client.lrange(f"{{{key_prefix}}}:lane:revicom:bulk", 0, -1)]
+    assert in_lane == [m.id for m in messages]
+    assert list(store.campaign_message_ids("big")) == [m.id for m in messages]
+    counts = store.campaign_counts("big")
+    assert counts["total"] == counts[QUEUED] == INTAKE_CHUNK + 5
+
+
+def test_a_known_idempotency_key_returns_the_existing_id_and_stores_nothing(
+    store: Store, make_messages: MessageFactory
+) -> None:
+    first = make_messages(2, idempotency_keys=["order-1", None], campaign="c")
+    assert store.add_messages(first, now=NOW) == [first[0].id, first[1].id]
+
+    again = make_messages(3, idempotency_keys=["x-2", "order-1", "x-2"], campaign="c")
+    ids = store.add_messages(again, now=NOW + 1)
+
+    assert ids == [again[0].id, first[0].id, again[0].id]
+    assert store.get(again[1].id) is None
+    assert store.get(again[2].id) is None
+    assert store.lane_depth("revicom:bulk") == 3
+    assert store.campaign_counts("c")["total"] == 3
+
+
+def test_an_id_already_present_is_never_overwritten(store: Store, make_messages: MessageFactory) -> None:
+    (original,) = make_messages(1)
+    store.add_messages([original], now=NOW)
+    impostor = type(original)(
+        id=original.id, lane="bsg:bulk", provider="bsg", wire=b"{}", deadline=1.0, campaign="other"
+    )
+
+    assert store.add_messages([impostor], now=NOW + 5) == [original.id]
+
+    record = store.get(original.id)
+    assert record is not None
+    assert (record.wire, record.lane, record.created_at) == (original.wire, original.lane, NOW)
+    assert store.lane_depth("revicom:bulk") == 1
+    assert store.lane_depth("bsg:bulk") == 0
+    assert store.campaign_counts("other")["total"] == 0
+
+
+def test_messages_spread_over_lanes_in_one_chunk(store: Store, make_messages: MessageFactory) -> None:
+    mixed = make_messages(2, lane="revicom:bulk") + make_messages(3, lane="smartswitch:transactional")
+    store.add_messages(mixed, now=NOW)
+
+    assert store.lane_depth("revicom:bulk") == 2
+    assert store.lane_depth("smartswitch:transactional") == 3
+    assert {lane.name for lane in store.lanes()} == {"revicom:bulk", "smartswitch:transactional"}
+
+
+def test_store_refuses_a_decoding_client(redis_url: str, key_prefix: str) -> None:
+    with pytest.raises(ConfigurationError, match="decode_responses"):
+        Store(redis.Redis.from_url(redis_url, decode_responses=True), prefix=key_prefix)
