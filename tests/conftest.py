@@ -17,6 +17,8 @@ from dispatcher.settings import DEFAULT_PROVIDERS_FILE
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.process import running_simulator
 
+pytest_plugins = ["tests.integration.worker_fixtures"]
+
 
 @dataclass(frozen=True)
 class SimCredentials:

@@ -1,7 +1,8 @@
-"""The Celery application: broker and queues from ``dispatcher.settings``, nothing else.
+"""The Celery application, configured by ``dispatcher.taskqueue.celery_config`` (the same
+configuration producers use to send tasks), plus beat's schedule.
 
-Workers start as ``celery -A workers worker -Q transactional,bulk``. The tasks arrive with the
-dispatch pipeline; this module only fixes the delivery semantics every task relies on.
+Start workers with ``celery -A workers worker -Q transactional,bulk`` and one beat with
+``celery -A workers beat``.
 """
 
 from __future__ import annotations
@@ -9,31 +10,24 @@ from __future__ import annotations
 from celery import Celery
 
 from dispatcher.settings import load_settings
+from dispatcher.taskqueue import TICK_TASK, TRANSACTIONAL_QUEUE, celery_config
 
-TRANSACTIONAL_QUEUE = "transactional"
-BULK_QUEUE = "bulk"
+#: Beat's tick: releases due retries and reclaims stuck batches within about this long.
+TICK_INTERVAL_S = 1.0
 
 
 def create_app() -> Celery:
-    settings = load_settings()
-    broker_url = str(settings.redis_url)
-    app = Celery("dispatcher", broker=broker_url)
-    app.conf.update(
-        # Workers consume both with `-Q transactional,bulk`; Celery creates the queues on demand.
-        task_default_queue=BULK_QUEUE,
-        # A task is acknowledged after it ran, so a worker that dies mid-task leaves it to another.
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        # One message in hand per worker slot: a busy worker must not hoard batches others could send.
-        worker_prefetch_multiplier=1,
-        # Keys of this deployment only: the broker shares the Redis with the store.
-        broker_transport_options={"global_keyprefix": f"{settings.key_prefix}:celery:"},
-        task_serializer="json",
-        accept_content=["json"],
-        result_backend=None,
-        task_ignore_result=True,
-        broker_connection_retry_on_startup=True,
-    )
+    app = Celery("dispatcher", include=["workers.tasks"])
+    app.conf.update(celery_config(load_settings()))
+    app.conf.beat_schedule = {
+        "tick": {
+            "task": TICK_TASK,
+            "schedule": TICK_INTERVAL_S,
+            # On the transactional queue, which long bulk work never fills; a tick nobody picked up
+            # within a few intervals is useless (the next one does the same work).
+            "options": {"queue": TRANSACTIONAL_QUEUE, "expires": 5 * TICK_INTERVAL_S},
+        }
+    }
     return app
 
 

@@ -1,8 +1,9 @@
-"""``dispatcher demo``: one message per channel through the real adapters to the simulator, and the
-delivery callbacks the simulator sends back, parsed. Needs no credentials and no set-up.
+"""``dispatcher demo``: the whole pipeline on one machine, with no set-up and no credentials.
 
-The dispatch pipeline (store, lanes, workers) is not in this demo yet: it shows the layer the
-pipeline will stand on — models, adapters, the simulator and callback parsing — working end to end.
+Starts the provider simulator, one Celery worker and beat (under a random Redis key prefix, so no
+other data is touched), sends a campaign of SMS and a few voice codes through ``Dispatcher``, shows
+progress, prints the final count per state and how many provider requests carried them, then
+stops everything it started and deletes its keys.
 """
 
 from __future__ import annotations
@@ -10,36 +11,34 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import subprocess
+import sys
+import tempfile
 import time
-import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import click
 import redis
 
-from dispatcher.accounts import Account, BsgAccount, RevicomAccount, SmartswitchAccount, load_accounts
-from dispatcher.errors import DispatcherError
-from dispatcher.models.bsg import BsgRcs
-from dispatcher.models.common import build
 from dispatcher.models.revicom import RevicomSms, RevicomVoiceCode
-from dispatcher.models.smartswitch import SmartswitchSms
-from dispatcher.phone import mask_msisdn
-from dispatcher.providers import bsg_callbacks, revicom_callbacks
-from dispatcher.providers.bsg import BsgAdapter
-from dispatcher.providers.outcomes import DeliveryReport, Outcome, Submitted
-from dispatcher.providers.revicom import RevicomAdapter
-from dispatcher.providers.smartswitch import SmartswitchAdapter, parse_receipt
+from dispatcher.producer import Dispatcher, MessageTemplate
 from dispatcher.settings import Settings
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.process import running_simulator
-from dispatcher.simulator.receiver import CallbackReceiver, ReceivedPost
+from dispatcher.store.states import FINAL_STATES, QUEUED, SENDING
 
-#: The demo stops listening once callbacks have been quiet this long, or after the overall wait.
-CALLBACK_QUIET_S = 2.0
-CALLBACK_WAIT_S = 15.0
+CAMPAIGN_SIZE = 3000
+VOICE_CODES = 5
+#: The demo gives up waiting after this long (the pipeline normally needs a few seconds).
+FINISH_TIMEOUT_S = 60.0
+PROCESS_READY_TIMEOUT_S = 30.0
+REVICOM_SEND_PATH = "/revicom/api/v1/message"
 
 
 def _demo_credentials() -> dict[str, str]:
-    """Throw-away credentials shared by the simulator and the adapters of this run only."""
+    """Throw-away credentials shared by the simulator and the pipeline of this run only."""
     key = f"demo{secrets.token_hex(3)}:{secrets.token_urlsafe(12)}"
     return {
         "DISPATCHER_REVICOM_TOKEN": base64.b64encode(key.encode()).decode(),
@@ -49,123 +48,157 @@ def _demo_credentials() -> dict[str, str]:
     }
 
 
-def _show(channel: str, destination: str, outcome: Outcome) -> None:
-    if isinstance(outcome, Submitted):
-        result = f"submitted, provider id {outcome.provider_message_id}"
-    else:
-        result = f"rejected: {outcome.code} {outcome.reason}"
-    click.echo(f"  {channel:<18} to {mask_msisdn(destination):<16} {result}")
+def pipeline_commands(schedule_path: Path, *, concurrency: int) -> dict[str, list[str]]:
+    """How a worker and beat start (workers/app.py); ready when their log shows the marker."""
+    celery = [sys.executable, "-m", "celery", "-A", "workers"]
+    return {
+        "worker": [
+            *celery, "worker", "-Q", "transactional,bulk", "-P", "threads", "-c", str(concurrency),
+            "-n", f"demo{secrets.token_hex(3)}@%h", "--without-gossip", "--without-mingle",
+            "--loglevel", "INFO",
+        ],
+        "beat": [*celery, "beat", "-s", str(schedule_path), "--max-interval", "1", "--loglevel", "INFO"],
+    }  # fmt: skip
 
 
-def _parse(post: ReceivedPost) -> list[DeliveryReport]:
-    if post.path.endswith("/revicom"):
-        return revicom_callbacks.parse_callback(post.body)
-    if post.path.endswith("/bsg"):
-        return [bsg_callbacks.parse_callback(post.body)]
-    return [parse_receipt(post.body, post.headers.get("Content-Type", ""))]
+_READY_MARKERS = {"worker": b" ready.", "beat": b"beat: Starting"}
 
 
-def _check_redis() -> None:
-    url = os.environ.get("DISPATCHER_REDIS_URL", "redis://127.0.0.1:6379/0")
-    client = redis.Redis.from_url(url, socket_timeout=2)
+@contextmanager
+def running_pipeline(
+    env: Mapping[str, str], log_dir: Path, *, workers: int = 1, concurrency: int = 8
+) -> Iterator[None]:
+    """``workers`` worker processes and one beat with ``env``, ready on entry, stopped on exit."""
+    with ExitStack() as stack:
+        for index in range(workers + 1):
+            commands = pipeline_commands(log_dir / "beat-schedule", concurrency=concurrency)
+            name = "worker" if index < workers else "beat"
+            log_path = log_dir / f"{name}-{index}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    commands[name], env=dict(env), stdout=log, stderr=subprocess.STDOUT
+                )
+            stack.callback(_stop, process)
+            _wait_ready(process, log_path, _READY_MARKERS[name])
+        yield
+
+
+def _wait_ready(process: subprocess.Popen[bytes], log_path: Path, marker: bytes) -> None:
+    deadline = time.monotonic() + PROCESS_READY_TIMEOUT_S
+    while marker not in log_path.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise click.ClickException(
+                f"{log_path.stem} did not start; its log:\n{log_path.read_text(errors='replace')[-2000:]}"
+            )
+        time.sleep(0.05)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
     try:
-        client.ping()
-        version = client.info("server").get("redis_version", "?")
-        click.echo(f"Redis {version} answers (the store, lanes and broker of the pipeline).")
-    except redis.RedisError as exc:
-        click.echo(f"Redis does not answer ({type(exc).__name__}); the pipeline will need it.")
-    finally:
-        client.close()
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
-def _accounts(simulator_url: str) -> tuple[RevicomAccount, SmartswitchAccount, BsgAccount]:
-    accounts: dict[str, Account] = load_accounts(Settings(simulator_url=simulator_url))
-    revicom, smartswitch, bsg = accounts["revicom"], accounts["smartswitch"], accounts["bsg"]
-    assert isinstance(revicom, RevicomAccount)
-    assert isinstance(smartswitch, SmartswitchAccount)
-    assert isinstance(bsg, BsgAccount)
-    return revicom, smartswitch, bsg
+def delete_keys(client: redis.Redis, prefix: str) -> None:
+    """Every key of the deployment ``prefix`` (the store's and Celery's)."""
+    doomed = list(client.scan_iter(match=f"{{{prefix}}}:*", count=5000))
+    for start in range(0, len(doomed), 5000):
+        client.unlink(*doomed[start : start + 5000])
 
 
-def _send_all(simulator_url: str, callbacks: CallbackReceiver) -> None:
-    revicom_account, smartswitch_account, bsg_account = _accounts(simulator_url)
-    click.echo("\nSending through the adapters:")
+def _recipients(count: int) -> Iterator[dict[str, str]]:
+    names = ("Ann", "Boris", "Chen", "Dana", "Emil")
+    for index in range(count):
+        yield {"phone": f"7916{index:07d}", "name": names[index % len(names)], "code": f"S{index:05d}"}
 
-    sms = build(
-        RevicomSms,
-        {
-            "destination": "+14085553911",
-            "sender_name": "SENDER",
-            "text": "Your parcel is on its way",
-            "callback_url": f"{callbacks.url}/revicom",
-            "callback_events": ["sent", "delivered"],
-        },
+
+def _show_progress(counts: Mapping[str, int], started: float) -> None:
+    shown = ", ".join(f"{state} {count}" for state, count in counts.items() if count and state != "total")
+    click.echo(f"  {time.monotonic() - started:5.1f} s  {shown}")
+
+
+def _run(dispatcher: Dispatcher, simulator: SimulatorClient) -> None:
+    template = MessageTemplate(
+        RevicomSms, {"sender_name": "SHOP", "text": "Hello {name}, your spring discount code is {code}"}
     )
-    code = RevicomVoiceCode.from_code(
-        destination="+442079460958", brand="demo", code="3456", callback_url=f"{callbacks.url}/revicom"
-    )
-    revicom = RevicomAdapter(revicom_account)
-    outcomes = revicom.send([sms, code], request_tag=f"demo_{uuid.uuid4().hex}")
-    _show("Revicom SMS", sms.destination, outcomes[0])
-    _show("Revicom VOICECODE", code.destination, outcomes[1])
-
-    smartswitch = SmartswitchAdapter(smartswitch_account)
-    texts = [
-        build(SmartswitchSms, {"destination_number": number, "body": "Sale starts today", "request_id": rid})
-        for rid, number in (("1", "+380661231231"), ("2", "+12123388100"))
+    started = time.monotonic()
+    campaign_id = dispatcher.campaign(template, _recipients(CAMPAIGN_SIZE))
+    click.echo(f"Campaign {campaign_id}: {CAMPAIGN_SIZE} SMS accepted in {time.monotonic() - started:.2f} s")
+    codes = [
+        dispatcher.send(
+            RevicomVoiceCode.from_code(destination=f"4420794609{index:02d}", brand="Shop", code="4321")
+        )
+        for index in range(VOICE_CODES)
     ]
-    for message, outcome in zip(texts, smartswitch.send(texts), strict=True):
-        _show("Smartswitch SMS", message.destination_number, outcome)
+    click.echo(f"{VOICE_CODES} voice codes sent one by one (transactional lane: never behind the campaign)")
 
-    rcs = build(
-        BsgRcs,
-        {
-            "phone": {"number": "380661231231", "reference_id": uuid.uuid4().hex},
-            "sender": "rcs_sender",
-            "options": {"text": "Hello from RCS"},
-            "callback_url": f"{callbacks.url}/bsg",
-            "alternative_channel": {"sms": {"text": "Hello from SMS", "sender": "Demo"}},
-        },
+    counts = dispatcher.campaign_status(campaign_id)
+    while counts[QUEUED] + counts[SENDING] > 0 and time.monotonic() - started < FINISH_TIMEOUT_S:
+        _show_progress(counts, started)
+        time.sleep(0.5)
+        counts = dispatcher.campaign_status(campaign_id)
+    _show_progress(counts, started)
+
+    click.echo("\nFinal count per state:")
+    for state, count in counts.items():
+        if count and state != "total":
+            click.echo(f"  campaign     {state:<10} {count}")
+    code_states = [status.state if status else "?" for status in map(dispatcher.status, codes)]
+    for state in sorted(set(code_states)):
+        click.echo(f"  voice codes  {state:<10} {code_states.count(state)}")
+    posts = [entry for entry in simulator.requests(path=REVICOM_SEND_PATH) if entry["method"] == "POST"]
+    sent = CAMPAIGN_SIZE + VOICE_CODES
+    click.echo(
+        f"\nProvider requests made: {len(posts)} for {sent} messages (from the simulator's request log)"
     )
-    _show("BSG RCS", rcs.phone.number, BsgAdapter(bsg_account).send(rcs))
-
-
-def _wait_until_quiet(callbacks: CallbackReceiver) -> None:
-    deadline = time.monotonic() + CALLBACK_WAIT_S
-    seen, quiet_since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        if len(callbacks.posts) != seen:
-            seen, quiet_since = len(callbacks.posts), time.monotonic()
-        elif seen > 0 and time.monotonic() - quiet_since >= CALLBACK_QUIET_S:
-            return
-        time.sleep(0.1)
+    unfinished = counts[QUEUED] + counts[SENDING]
+    if unfinished or not set(code_states) <= FINAL_STATES | {"submitted"}:
+        raise click.ClickException(f"{unfinished} messages still waiting after {FINISH_TIMEOUT_S:g} s")
 
 
 @click.command()
 def demo() -> None:
-    """Send one message per channel to the simulator and print the callbacks that come back.
+    """Send a campaign and voice codes through the whole pipeline, against the simulator.
 
     \b
-    Example:
+    Uses the Redis of DISPATCHER_REDIS_URL (`make demo` finds or starts one) under a random key
+    prefix, deleted afterwards. Example:
       dispatcher demo
     """
-    _check_redis()
+    redis_url = os.environ.get("DISPATCHER_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(redis_url, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise click.ClickException(
+            f"Redis at DISPATCHER_REDIS_URL does not answer ({type(exc).__name__})"
+        ) from None
+    prefix = f"demo{secrets.token_hex(4)}"
     credentials = _demo_credentials()
     os.environ.update(credentials)
-    with running_simulator(credentials) as simulator_url, CallbackReceiver() as callbacks:
-        click.echo(f"Simulator (Revicom, Smartswitch, BSG) at {simulator_url}")
-        control = SimulatorClient(simulator_url)
-        control.configure(callback_delay_s=[0.2, 0.5], smartswitch_dlr_url=f"{callbacks.url}/smartswitch")
-        try:
-            _send_all(simulator_url, callbacks)
-        except DispatcherError as exc:
-            raise click.ClickException(str(exc)) from None
-        click.echo(f"\nDelivery callbacks from the simulator (waiting up to {CALLBACK_WAIT_S:g} s):")
-        _wait_until_quiet(callbacks)
-        for post in callbacks.posts:
-            for report in _parse(post):
-                click.echo(
-                    f"  {report.provider:<12} {report.provider_message_id:<38} {report.kind:<6} "
-                    f"{report.provider_status} -> {report.status.value if report.status else '-'}"
-                )
-        control.close()
+    try:
+        with (
+            tempfile.TemporaryDirectory(prefix="dispatcher-demo-") as log_dir,
+            running_simulator(credentials) as simulator_url,
+        ):
+            env = {
+                **os.environ,
+                "DISPATCHER_REDIS_URL": redis_url,
+                "DISPATCHER_KEY_PREFIX": prefix,
+                "DISPATCHER_SIMULATOR_URL": simulator_url,
+            }
+            click.echo(f"Simulator at {simulator_url}; Redis keys under {{{prefix}}}:")
+            click.echo("Starting one Celery worker and beat ...")
+            with running_pipeline(env, Path(log_dir)):
+                settings = Settings(redis_url=redis_url, key_prefix=prefix, simulator_url=simulator_url)
+                simulator = SimulatorClient(simulator_url)
+                with Dispatcher.from_settings(settings) as dispatcher:
+                    _run(dispatcher, simulator)
+                simulator.close()
+            click.echo("Stopped the worker, beat and simulator.")
+    finally:
+        delete_keys(client, prefix)
+        client.close()

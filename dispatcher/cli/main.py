@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from dispatcher.cli.demo import demo
+from dispatcher.cli.lanes import lanes
 from dispatcher.cli.simulator import simulator
 
 
@@ -19,6 +20,7 @@ def cli() -> None:
 
 cli.add_command(simulator)
 cli.add_command(demo)
+cli.add_command(lanes)
 
 
 def main() -> None:

@@ -134,7 +134,11 @@ class BsgAdapter:
         )
 
     def send(self, message: BsgRcs) -> Outcome:
-        reply = self._authorized("POST", SEND_PATH, json_body=wire_message(message), raw_statuses=(429,))
+        return self.send_wire(wire_message(message))
+
+    def send_wire(self, item: Mapping[str, Any]) -> Outcome:
+        """Send one message already encoded by ``wire_message`` (it carries its ``reference_id``)."""
+        reply = self._authorized("POST", SEND_PATH, json_body=item, raw_statuses=(429,))
         return interpret_send_reply(reply, provider=self.provider)
 
     def lookup(self, reference_id: str) -> RemoteRcs | None:

@@ -13,14 +13,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from dispatcher.accounts import RevicomAccount
 from dispatcher.errors import UnexpectedResponse
 from dispatcher.models.revicom import RevicomMessage
+from dispatcher.models.revicom_fields import is_valid_tag
 from dispatcher.providers.base import DEFAULT_CONNECT_TIMEOUT_S, DEFAULT_READ_TIMEOUT_S, HttpTransport
 from dispatcher.providers.outcomes import Outcome
 from dispatcher.providers.revicom_wire import (
     MAX_MESSAGES_PER_QUERY,
+    MAX_MESSAGES_PER_REQUEST,
     MAX_UUIDS_PER_STOP,
     PROVIDER,
     RemoteMessage,
@@ -67,15 +70,25 @@ class RevicomAdapter:
 
         ``request_tag`` must be unique to this request (see ``find_by_tag``).
         """
-        body = encode_batch(wire_batch(messages, request_tag))
-        log.debug("revicom send: %d messages, %d bytes, tag %s", len(messages), len(body), request_tag)
+        return self.send_wire(wire_batch(messages, request_tag), request_tag=request_tag)
+
+    def send_wire(self, items: Sequence[dict[str, Any]], *, request_tag: str) -> list[Outcome]:
+        """Send wire items (``wire_message`` output, already checked) as one request tagged ``request_tag``.
+
+        Items that do not carry the tag yet get it; one outcome per item, in order.
+        """
+        if not 1 <= len(items) <= MAX_MESSAGES_PER_REQUEST or not is_valid_tag(request_tag):
+            raise ValueError(f"{len(items)} items with tag {request_tag!r}: not a valid Revicom request")
+        batch = [_tagged(item, request_tag) for item in items]
+        body = encode_batch(batch)
+        log.debug("revicom send: %d messages, %d bytes, tag %s", len(batch), len(body), request_tag)
         reply = self.transport.request(
             "POST",
             MESSAGE_PATH,
             data=body,
             headers={**self._headers(), "Content-Type": "application/json"},
         )
-        return outcomes_from_send(read_reply(reply.status, reply.body), expected=len(messages))
+        return outcomes_from_send(read_reply(reply.status, reply.body), expected=len(batch))
 
     def find_by_tag(self, tag: str) -> list[RemoteMessage]:
         """Every message the provider holds with ``tag``, following pages until the last one."""
@@ -122,3 +135,8 @@ class RevicomAdapter:
 
     def close(self) -> None:
         self.transport.close()
+
+
+def _tagged(item: dict[str, Any], request_tag: str) -> dict[str, Any]:
+    tags = item.get("tags", [])
+    return item if request_tag in tags else {**item, "tags": [*tags, request_tag]}

@@ -72,8 +72,11 @@ def wire_message(message: RevicomMessage) -> dict[str, Any]:
         "destination": message.destination,
         "content": _content(message),
     }
+    # The instance dict, not getattr: a channel without the field (VOICECODE has no `hours`) would
+    # go through pydantic's slow attribute fallback, the larger part of encoding at intake.
+    fields = message.__dict__
     for attribute, wire_name in _OPTIONAL_FIELDS:
-        value = getattr(message, attribute, None)
+        value = fields.get(attribute)
         if value is None or value == ():
             continue
         if isinstance(value, datetime):

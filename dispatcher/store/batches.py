@@ -78,12 +78,27 @@ class BatchStore(StoreBase):
             args=[*self._prelude_args(now), batch_id, orjson.dumps(flat)],
         )
 
-    def requeue(self, batch_id: str, ids: Sequence[str], *, reason: str, now: float) -> None:
-        """Back to the lane HEAD, in this order, ``queued``; no attempt counted."""
-        self._scripts.requeue(
+    def requeue(
+        self,
+        batch_id: str,
+        ids: Sequence[str],
+        *,
+        reason: str,
+        now: float,
+        only_if_state: str = "",
+        only_if_tag: str = "",
+    ) -> int:
+        """Back to the lane HEAD, in this order, ``queued``; no attempt counted. Returns how many.
+
+        Only ids still in the batch move. ``only_if_state`` / ``only_if_tag``: do nothing unless the
+        batch is still in that state / its latest request has that tag (beat reclaims a batch only
+        while ``taken``; a reconciliation acts only on the request it looked up).
+        """
+        moved = self._scripts.requeue(
             keys=[self._keys.batch(batch_id), self._keys.inflight],
-            args=[*self._prelude_args(now), batch_id, one_line(reason), *ids],
+            args=[*self._prelude_args(now), batch_id, one_line(reason), only_if_state, only_if_tag, *ids],
         )
+        return int(moved)
 
     def retry_later(
         self, batch_id: str, due: Sequence[tuple[str, float]], *, reason: str, now: float

@@ -56,11 +56,16 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     # (a late record) must win, or the message would be taken and sent a second time.
     QUEUED: frozenset({SENDING, SUBMITTED, CANCELLED, EXPIRED, FAILED}),
     SENDING: frozenset({QUEUED, SUBMITTED, REJECTED, FAILED, UNKNOWN, EXPIRED}),
-    SUBMITTED: _PROVIDER_OUTCOMES,
+    # ``submitted -> cancelled`` only when the provider confirmed a stop (``Store.confirm_stopped``).
+    SUBMITTED: _PROVIDER_OUTCOMES | {CANCELLED},
     SENT: _PROVIDER_OUTCOMES - {SENT},
     DELIVERED: frozenset({READ}),
     UNKNOWN: _PROVIDER_OUTCOMES,
 }
+
+
+#: What a producer's cancel may still stop on our side (``Store.cancel``): nothing has left yet.
+CANCELLABLE_STATES: tuple[str, ...] = (ACCEPTED, QUEUED)
 
 
 def allowed(source: str, target: str) -> bool:

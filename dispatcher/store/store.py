@@ -19,7 +19,7 @@ from dispatcher.store.records import (
     message_from_hash,
     one_line,
 )
-from dispatcher.store.states import ALL_STATES, CANCELLED, QUEUED, SENDING
+from dispatcher.store.states import ALL_STATES, CANCELLABLE_STATES, CANCELLED, QUEUED, SENDING, SUBMITTED
 
 #: Messages per ``add_messages.lua`` call: large enough to amortise the round trip, small enough
 #: that one call never blocks Redis for more than a few milliseconds.
@@ -76,7 +76,11 @@ class Store(LaneStore, BatchStore):
 
         The id stays in its lane or the retry zset: ``take_batch`` and the retry release skip it.
         """
-        return self._move(message_id, CANCELLED, reason=reason, now=now)[1]
+        return self._move(message_id, CANCELLED, reason=reason, now=now, only_from=CANCELLABLE_STATES)[1]
+
+    def confirm_stopped(self, message_id: str, *, now: float, reason: str) -> bool:
+        """A submitted message the provider confirmed it will not send (Revicom stop) → ``cancelled``."""
+        return self._move(message_id, CANCELLED, reason=reason, now=now, only_from=(SUBMITTED,))[0]
 
     def transition(self, message_id: str, target: str, *, reason: str, now: float) -> bool:
         """Move a message to ``target`` if the transition table allows it; a refused move is kept
@@ -86,10 +90,13 @@ class Store(LaneStore, BatchStore):
             raise ValueError(f"transition: target={target!r}: use the lane and batch operations")
         return self._move(message_id, target, reason=reason, now=now)[0]
 
-    def _move(self, message_id: str, target: str, *, reason: str, now: float) -> tuple[bool, str]:
+    def _move(
+        self, message_id: str, target: str, *, reason: str, now: float, only_from: Sequence[str] = ()
+    ) -> tuple[bool, str]:
+        sources = [" ".join(only_from)] if only_from else []
         moved, state_after = self._scripts.transition(
             keys=[self._keys.message(message_id)],
-            args=[*self._prelude_args(now), target, one_line(reason)],
+            args=[*self._prelude_args(now), target, one_line(reason), *sources],
         )
         return bool(moved), state_after.decode()
 

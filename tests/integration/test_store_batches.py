@@ -75,6 +75,20 @@ def test_cancel_is_refused_once_sending_and_unknown_ids_answer_empty(
     assert store.get(messages[0].id).history[-1].reason == "ignored:cancel"  # type: ignore[union-attr]
 
 
+def test_cancel_never_cancels_what_the_provider_holds_unless_a_stop_is_confirmed(
+    store: Store, make_messages: MessageFactory
+) -> None:
+    messages = make_messages(1)
+    store.add_messages(messages, now=NOW)
+    batch = store.take_batch(LANE, max_size=1, worker="w1", now=NOW, take_timeout_s=30)
+    assert batch is not None
+    store.record_outcomes(batch.id, [(messages[0].id, Submitted("p-1"))], account="revicom", now=NOW)
+
+    assert store.cancel(messages[0].id, now=NOW) == SUBMITTED
+    assert store.confirm_stopped(messages[0].id, now=NOW, reason="stopped at the provider")
+    assert store.get(messages[0].id).state == CANCELLED  # type: ignore[union-attr]
+
+
 def test_concurrent_takers_get_every_id_exactly_once(
     redis_url: str, key_prefix: str, store: Store, make_messages: MessageFactory
 ) -> None:
@@ -184,6 +198,41 @@ def test_requeue_leaves_a_message_that_already_moved_on(
 
     assert lane_ids(redis_client, key_prefix) == [messages[1].id]
     assert store.get(messages[0].id).state == SUBMITTED  # type: ignore[union-attr]
+
+
+def test_beat_cannot_reclaim_a_batch_a_worker_has_marked_posting(
+    store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    # The race: beat reads a due batch while it is still `taken`, the worker marks it posting and
+    # sends; beat's give-back must then do nothing, or the messages would be taken and sent again.
+    messages = make_messages(3)
+    store.add_messages(messages, now=NOW)
+    batch = store.take_batch(LANE, max_size=3, worker="w", now=NOW, take_timeout_s=30)
+    assert batch is not None
+    assert store.mark_posting(batch.id, tag="t1", now=NOW + 1, reclaim_at=NOW + 100)
+
+    ids = [item.id for item in batch.items]
+    assert store.requeue(batch.id, ids, reason="beat", now=NOW + 2, only_if_state="taken") == 0
+    assert store.requeue(batch.id, ids, reason="reconcile", now=NOW + 2, only_if_tag="other") == 0
+
+    assert lane_ids(redis_client, key_prefix) == []
+    assert {store.get(m.id).state for m in messages} == {SENDING}  # type: ignore[union-attr]
+
+
+def test_batch_scripts_leave_ids_that_already_left_the_batch(
+    store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    messages = make_messages(3)
+    store.add_messages(messages, now=NOW)
+    batch = store.take_batch(LANE, max_size=3, worker="w", now=NOW, take_timeout_s=30)
+    assert batch is not None
+    store.record_outcomes(batch.id, [(messages[0].id, Rejected("400", "bad"))], account="revicom", now=NOW)
+
+    # messages[0] left the batch: a worker's late settle or retry must not touch it.
+    store.settle(batch.id, [messages[0].id], state=FAILED, reason="late", now=NOW + 1)
+    store.retry_later(batch.id, [(messages[0].id, NOW + 5)], reason="late", now=NOW + 1)
+    assert store.get(messages[0].id).state == REJECTED  # type: ignore[union-attr]
+    assert store.release_due_retries(now=NOW + 10) == 0
 
 
 def test_retries_go_back_to_the_lane_tail_only_when_due(store: Store, make_messages: MessageFactory) -> None:

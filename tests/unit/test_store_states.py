@@ -10,6 +10,7 @@ from dispatcher.store import states
 from dispatcher.store.records import batch_items_from_reply, one_line, parse_history
 from dispatcher.store.states import (
     ALL_STATES,
+    CANCELLABLE_STATES,
     CANCELLED,
     DELIVERED,
     FINAL_STATES,
@@ -54,8 +55,11 @@ def test_unknown_is_settled_by_a_provider_report_only() -> None:
     assert settled_by == {"sent", "delivered", "read", "undelivered", "expired", "failed"}
 
 
-def test_cancel_only_before_sending() -> None:
-    assert {source for source in ALL_STATES if allowed(source, CANCELLED)} == {"accepted", QUEUED}
+def test_cancel_only_before_sending_or_after_a_confirmed_provider_stop() -> None:
+    sources = {source for source in ALL_STATES if allowed(source, CANCELLED)}
+    assert sources == {"accepted", QUEUED, "submitted"}
+    # A producer's cancel is narrower: what the provider holds needs its stop endpoint first.
+    assert set(CANCELLABLE_STATES) == {"accepted", QUEUED}
 
 
 def test_a_state_never_moves_to_itself() -> None:

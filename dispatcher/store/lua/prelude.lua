@@ -68,6 +68,21 @@ local function move(key, f, target, reason, extra)
   return true
 end
 
+-- The ids still in a batch, as a set (id -> true); nil when the batch no longer exists. Scripts
+-- that act for a batch touch only these: ids that left it (recorded, reclaimed by beat, reconciled)
+-- belong to someone else now, and moving them could send them twice.
+local function batch_members(batch_key)
+  local joined = redis.call('HGET', batch_key, 'ids')
+  if not joined then
+    return nil
+  end
+  local members = {}
+  for id in string.gmatch(joined, '%S+') do
+    members[id] = true
+  end
+  return members
+end
+
 -- Remove ids (a set: id -> true) from batch batch_id; a batch left empty is deleted and leaves inflight.
 local function detach(batch_key, inflight_key, batch_id, gone)
   local joined = redis.call('HGET', batch_key, 'ids')

@@ -1,22 +1,41 @@
 -- Give messages of a batch back to the HEAD of their lanes, in the given order, as 'queued' (nothing
--- was sent, so no attempt is counted). Ids whose state refuses the move stay where they are.
+-- was sent, so no attempt is counted). Only ids still in the batch move; ids whose state refuses
+-- the move stay where they are.
 -- KEYS[1] {P}:b:<batch>   KEYS[2] {P}:inflight
--- ARGV[1..3] prelude; ARGV[4] batch id; ARGV[5] reason; ARGV[6..] ids
+-- ARGV[1..3] prelude; ARGV[4] batch id; ARGV[5] reason;
+-- ARGV[6] the batch state this requires ('' = any): beat reclaims only a batch still 'taken', so a
+--         worker that marked it 'posting' meanwhile keeps it;
+-- ARGV[7] the request tag this requires ('' = any): a reconciliation acts only on the request it
+--         looked up;
+-- ARGV[8..] ids
+-- Returns how many ids went back.
+local members = batch_members(KEYS[1])
+if not members then
+  return 0
+end
+local state, tag = unpack(redis.call('HMGET', KEYS[1], 'st', 'tag'))
+if (ARGV[6] ~= '' and state ~= ARGV[6]) or (ARGV[7] ~= '' and tag ~= ARGV[7]) then
+  return 0
+end
 local gone = {}
+local moved = 0
 local lane_ids = {}  -- lane -> ids in order
-for i = 6, #ARGV do
+for i = 8, #ARGV do
   local id = ARGV[i]
-  local key = ROOT .. 'm:' .. id
-  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'ln')
-  if move(key, f, 'queued', ARGV[5]) then
-    local ids = lane_ids[f[5]]
-    if not ids then
-      ids = {}
-      lane_ids[f[5]] = ids
+  if members[id] then
+    local key = ROOT .. 'm:' .. id
+    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'ln')
+    if move(key, f, 'queued', ARGV[5]) then
+      local ids = lane_ids[f[5]]
+      if not ids then
+        ids = {}
+        lane_ids[f[5]] = ids
+      end
+      ids[#ids + 1] = id
+      moved = moved + 1
     end
-    ids[#ids + 1] = id
+    gone[id] = true
   end
-  gone[id] = true
 end
 for lane, ids in pairs(lane_ids) do
   -- LPUSH puts its last argument first: push in reverse to keep the given order at the head.
@@ -28,4 +47,4 @@ for lane, ids in pairs(lane_ids) do
 end
 detach(KEYS[1], KEYS[2], ARGV[4], gone)
 flush_counts()
-return 1
+return moved

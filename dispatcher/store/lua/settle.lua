@@ -1,13 +1,20 @@
 -- Finish messages of a batch in one state of ours (failed, unknown, expired) with a reason.
+-- Only ids still in the batch are touched.
 -- KEYS[1] {P}:b:<batch>   KEYS[2] {P}:inflight
 -- ARGV[1..3] prelude; ARGV[4] batch id; ARGV[5] target state; ARGV[6] reason; ARGV[7..] ids
+local members = batch_members(KEYS[1])
+if not members then
+  return 0
+end
 local gone = {}
 for i = 7, #ARGV do
   local id = ARGV[i]
-  local key = ROOT .. 'm:' .. id
-  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h')
-  move(key, f, ARGV[5], ARGV[6], {'rs', ARGV[6]})
-  gone[id] = true
+  if members[id] then
+    local key = ROOT .. 'm:' .. id
+    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h')
+    move(key, f, ARGV[5], ARGV[6], {'rs', ARGV[6]})
+    gone[id] = true
+  end
 end
 detach(KEYS[1], KEYS[2], ARGV[4], gone)
 flush_counts()

@@ -1,0 +1,182 @@
+"""Send one taken batch: mark it posting, call the adapter, record what happened (docs/pipeline.md §4).
+
+A batch may leave in several requests (one that did not fit is cut; a refused one is halved to find
+its bad items). They go one after another, each under its own posting mark and request tag, and
+each is recorded before the next is marked: so the batch's unrecorded ids are always the current
+request's plus ones never sent, and a reconciliation by the latest tag settles both correctly.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from dispatcher.accounts import Account
+from dispatcher.errors import BatchRejected, ConfigurationError, ProviderError
+from dispatcher.pipeline.adapters import WireRequests
+from dispatcher.pipeline.policy import Action, Decision, decide, halves, plan_retries
+from dispatcher.pipeline.runtime import Runtime
+from dispatcher.providers.outcomes import Rejected, Submitted
+from dispatcher.store import Batch, BatchItem
+from dispatcher.store.states import EXPIRED, FAILED
+
+log = logging.getLogger(__name__)
+
+
+class _Stop(Enum):
+    """Why the rest of a batch is not sent now."""
+
+    HELD = "held"  # the lane paused, a retry is due later, or the outcome needs reconciling
+    LOST = "lost"  # the batch no longer exists: beat gave its messages back
+
+
+Parts = list[Sequence[BatchItem]]
+
+
+def new_request_tag() -> str:
+    """A tag unique to one provider request (Revicom tags match ``^\\w+$``)."""
+    return f"dsp{secrets.token_hex(10)}"
+
+
+@dataclass
+class BatchReport:
+    """What became of a batch's messages; ``lane_paused`` tells the dispatch loop to stop."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    requests: int = 0
+    lane_paused: bool = False
+
+
+def send_batch(runtime: Runtime, batch: Batch) -> BatchReport:
+    account = runtime.lane_account(batch.lane)
+    run = _BatchRun(runtime, batch, account, runtime.adapters.requests(account.name))
+    live = run.settle_expired(batch.items)
+    if live:
+        fit = run.requests.fitting([item.wire for item in live], tag=new_request_tag())
+        run.requeue(live[fit:], reason="did not fit one request")
+        run.send_in_order([live[:fit]])
+    return run.report
+
+
+class _BatchRun:
+    def __init__(self, runtime: Runtime, batch: Batch, account: Account, requests: WireRequests) -> None:
+        self.runtime = runtime
+        self.store = runtime.store
+        self.batch = batch
+        self.account = account
+        self.requests = requests
+        self.report = BatchReport()
+
+    def settle_expired(self, items: Sequence[BatchItem]) -> list[BatchItem]:
+        """Settle the messages whose deadline passed while they waited; return the others."""
+        now = self.runtime.clock()
+        late = [item for item in items if item.deadline <= now]
+        never_tried = [item.id for item in late if item.attempts == 0]
+        tried = [item.id for item in late if item.attempts > 0]
+        if never_tried:
+            self.store.settle(self.batch.id, never_tried, state=EXPIRED, reason="deadline passed", now=now)
+            self.report.counts[EXPIRED] += len(never_tried)
+        if tried:
+            reason = "deadline passed before a retry succeeded"
+            self.store.settle(self.batch.id, tried, state=FAILED, reason=reason, now=now)
+            self.report.counts[FAILED] += len(tried)
+        return [item for item in items if item.deadline > now]
+
+    def send_in_order(self, parts: Parts) -> None:
+        while parts:
+            part = parts.pop(0)
+            split = self.send_part(part)
+            if split is _Stop.LOST:
+                return
+            if split is _Stop.HELD:
+                self.requeue([item for rest in parts for item in rest], reason="not sent: batch stopped")
+                return
+            parts[0:0] = split
+
+    def send_part(self, part: Sequence[BatchItem]) -> Parts | _Stop:
+        """Send one request. Returns the parts still to send (``[]`` when done, two halves after a
+        refusal), or why the rest of the batch is not sent now."""
+        tag = new_request_tag()
+        now = self.runtime.clock()
+        reclaim_at = now + self.runtime.reclaim_after_posting_s(self.account)
+        ids = [item.id for item in part]
+        if not self.store.mark_posting(self.batch.id, tag=tag, now=now, reclaim_at=reclaim_at, ids=ids):
+            # Beat gave the batch back (we took longer than take_timeout_s): its messages are someone
+            # else's now; sending or requeueing them here could send them twice.
+            log.warning("lane %s batch %s was reclaimed before posting", self.batch.lane, self.batch.id)
+            return _Stop.LOST
+        self.report.requests += 1
+        try:
+            outcomes = self.requests.send([item.wire for item in part], tag=tag)
+        except BatchRejected as error:
+            decision = decide(error, request_size=len(part))
+            if decision.action is Action.SPLIT:
+                return list(halves(part))
+            self.record([(part[0].id, Rejected(code=error.code, reason=error.reason))])
+            return []
+        except ProviderError as error:
+            return self.handle(part, decide(error, request_size=len(part)))
+        except ConfigurationError as error:
+            # A missing secret: nothing was sent, and no retry can help until the deployment is fixed.
+            return self.handle(part, Decision(Action.PAUSE_LANE, str(error)))
+        self.record(list(zip((item.id for item in part), outcomes, strict=True)))
+        return []
+
+    def handle(self, part: Sequence[BatchItem], decision: Decision) -> _Stop:
+        lane = self.batch.lane
+        log.warning(
+            "lane %s batch %s: %d messages, %s (%s)",
+            lane,
+            self.batch.id,
+            len(part),
+            decision.action,
+            decision.reason,
+        )
+        if decision.action is Action.PAUSE_LANE:
+            self.store.pause_lane(lane, decision.reason, for_s=decision.wait_s)
+            self.report.lane_paused = True
+            self.requeue(part, reason=decision.reason)
+            return _Stop.HELD
+        if decision.action is Action.RETRY:
+            self.retry(part, decision)
+            return _Stop.HELD
+        # RECONCILE: the batch stays posting under this request's tag; beat reconciles it.
+        self.report.counts["ambiguous"] += len(part)
+        return _Stop.HELD
+
+    def retry(self, part: Sequence[BatchItem], decision: Decision) -> None:
+        settings = self.runtime.settings
+        now = self.runtime.clock()
+        plan = plan_retries(
+            part,
+            now=now,
+            max_attempts=settings.max_attempts,
+            base_s=settings.backoff_base_s,
+            cap_s=settings.backoff_cap_s,
+            at_least_s=decision.wait_s,
+            random=self.runtime.random,
+        )
+        if plan.due:
+            self.store.retry_later(self.batch.id, plan.due, reason=decision.reason, now=now)
+            self.report.counts["retrying"] += len(plan.due)
+        if plan.failed:
+            self.store.settle(self.batch.id, plan.failed, state=FAILED, reason=decision.reason, now=now)
+            self.report.counts[FAILED] += len(plan.failed)
+
+    def record(self, outcomes: list[tuple[str, Submitted | Rejected]]) -> None:
+        self.store.record_outcomes(
+            self.batch.id, outcomes, account=self.account.name, now=self.runtime.clock()
+        )
+        for _, outcome in outcomes:
+            self.report.counts["submitted" if isinstance(outcome, Submitted) else "rejected"] += 1
+
+    def requeue(self, items: Sequence[BatchItem], *, reason: str) -> None:
+        if items:
+            self.store.requeue(
+                self.batch.id, [item.id for item in items], reason=reason, now=self.runtime.clock()
+            )
+            self.report.counts["requeued"] += len(items)

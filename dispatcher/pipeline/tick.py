@@ -1,0 +1,63 @@
+"""Beat's work, once a second (docs/pipeline.md §4): release due retries, give back batches taken
+but never posted, have posting batches past their deadline reconciled, and kick every lane that
+has waiting messages and no runner."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from dispatcher.pipeline.runtime import Runtime
+from dispatcher.taskqueue import RECONCILE_TASK, kick, queue_for_lane
+
+log = logging.getLogger(__name__)
+
+#: One tick at a time, whichever worker runs it: a lease under a name no lane can have.
+TICK_LOCK = "!tick"
+TICK_LEASE_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    released: int
+    reclaimed: int
+    reconciling: int
+    kicked: int
+
+
+def run_tick(runtime: Runtime) -> TickReport | None:
+    """One tick; ``None`` when another is still running."""
+    store = runtime.store
+    token = store.claim_runner(TICK_LOCK, max_runners=1, lease_s=TICK_LEASE_S, now=runtime.clock())
+    if token is None:
+        return None
+    try:
+        return _tick(runtime)
+    finally:
+        store.release_runner(TICK_LOCK, token)
+
+
+def _tick(runtime: Runtime) -> TickReport:
+    store = runtime.store
+    released = store.release_due_retries(now=runtime.clock())
+    reclaimed = reconciling = 0
+    for batch in store.due_batches(now=runtime.clock()):
+        if batch.state == "taken":
+            ids = [item.id for item in batch.items]
+            # Atomic with the check: a worker may have marked it posting since due_batches read it.
+            reclaimed += store.requeue(
+                batch.id, ids, reason="taken but never posted", now=runtime.clock(), only_if_state="taken"
+            )
+        else:
+            runtime.tasks.send_task(
+                RECONCILE_TASK, args=[batch.id, batch.lane], queue=queue_for_lane(batch.lane)
+            )
+            reconciling += 1
+    kicked = sum(
+        kick(store, runtime.tasks, lane, runtime.settings, now=runtime.clock())
+        for lane in store.lanes_needing_runner(now=runtime.clock())
+    )
+    report = TickReport(released=released, reclaimed=reclaimed, reconciling=reconciling, kicked=kicked)
+    if released or reclaimed or reconciling or kicked:
+        log.info("tick: %s", report)
+    return report

@@ -1,0 +1,85 @@
+"""Turning validated messages into store records: route, id, wire item, deadline (pure, no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from dispatcher.accounts import Account
+from dispatcher.errors import InvalidMessage, Problem
+from dispatcher.producer.encoding import encode_wire
+from dispatcher.producer.ids import new_message_ids
+from dispatcher.producer.routing import Route, Router
+from dispatcher.store import NewMessage
+
+IDEMPOTENCY_KEY_MAX_CHARS = 200
+
+
+def prepare(
+    messages: Sequence[object],
+    *,
+    router: Router,
+    accounts: Mapping[str, Account],
+    account: str | None,
+    priority: str | None,
+    single: bool,
+    deadline: float,
+    now: float,
+    campaign: str | None = None,
+    idempotency_keys: Sequence[str | None] | None = None,
+    field_prefix: str = "messages",
+) -> list[NewMessage]:
+    """Records for ``messages``; raises InvalidMessage naming every broken message (by index)."""
+    if idempotency_keys is not None and len(idempotency_keys) != len(messages):
+        raise InvalidMessage(
+            [
+                Problem(
+                    "idempotency_keys",
+                    len(idempotency_keys),
+                    f"needs one entry per message ({len(messages)})",
+                )
+            ]
+        )
+    ids = new_message_ids(len(messages), now=now)
+    prepared: list[NewMessage] = []
+    problems: list[Problem] = []
+    # Within one call the route depends on the model type only: decide it once per type.
+    routes: dict[type, Route] = {}
+    for index, (message_id, message) in enumerate(zip(ids, messages, strict=True)):
+        key = idempotency_keys[index] if idempotency_keys is not None else None
+        try:
+            _check_idempotency_key(key)
+            route = routes.get(type(message))
+            if route is None:
+                route = routes[type(message)] = router.route(
+                    message, account=account, priority=priority, single=single
+                )
+            wire = encode_wire(message, message_id, accounts[route.account])
+        except InvalidMessage as exc:
+            problems += [_indexed(problem, field_prefix, index, single) for problem in exc.problems]
+            continue
+        prepared.append(NewMessage(message_id, route.lane, route.provider, wire, deadline, campaign, key))
+    if problems:
+        raise InvalidMessage(problems)
+    return prepared
+
+
+def _check_idempotency_key(key: str | None) -> None:
+    if key is not None and not (
+        0 < len(key) <= IDEMPOTENCY_KEY_MAX_CHARS and key.isprintable() and " " not in key
+    ):
+        raise InvalidMessage(
+            [
+                Problem(
+                    "idempotency_key",
+                    key,
+                    f"must be 1..{IDEMPOTENCY_KEY_MAX_CHARS} printable characters without spaces",
+                )
+            ]
+        )
+
+
+def _indexed(problem: Problem, prefix: str, index: int, single: bool) -> Problem:
+    """``messages[3].destination`` rather than ``destination`` when a batch names its culprit."""
+    if single:
+        return problem
+    return Problem(f"{prefix}[{index}].{problem.field}", problem.value, problem.rule)

@@ -1,0 +1,60 @@
+"""The producer with a real Celery worker and the simulator: single sends coalesce into shared
+requests, and every message ends submitted exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from dispatcher import Dispatcher
+from dispatcher.accounts import Account
+from dispatcher.models.revicom import RevicomSms
+from dispatcher.simulator.client import SimulatorClient
+from dispatcher.store import Store
+from tests.integration.worker_fixtures import PipelineProcesses, numbers, wait_for
+
+pytestmark = pytest.mark.integration
+
+SEND_PATH = "/revicom/api/v1/message"
+MESSAGES, THREADS = 10_000, 8
+
+
+def test_single_sends_from_eight_threads_leave_in_far_fewer_requests(
+    store: Store, accounts: dict[str, Account], sim: SimulatorClient, pipeline: PipelineProcesses
+) -> None:
+    pipeline.start_worker()
+    dispatcher = Dispatcher(store, accounts, pipeline.settings, tasks=pipeline.tasks)
+    destinations = numbers(MESSAGES)
+
+    def send_share(share: int) -> list[str]:
+        return [
+            dispatcher.send(RevicomSms(destination=number, sender_name="SHOP", text="Your code is ready"))
+            for number in destinations[share::THREADS]
+        ]
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        ids = [message_id for share in pool.map(send_share, range(THREADS)) for message_id in share]
+
+    def all_submitted() -> bool:
+        return all(
+            status is not None and status.state == "submitted" for status in map(dispatcher.status, ids[-50:])
+        )
+
+    wait_for(
+        lambda: all_submitted() and store.lane_depth("revicom:transactional") == 0,
+        timeout_s=60,
+        what="all sent",
+    )
+    posts = [request for request in sim.requests(path=SEND_PATH) if request["method"] == "POST"]
+    created = Counter(message["destination"] for message in sim.messages(provider="revicom"))
+    states = Counter(status.state for status in map(dispatcher.status, ids) if status is not None)
+
+    assert states == {"submitted": MESSAGES}
+    assert sorted(created) == sorted(destinations)
+    assert set(created.values()) == {1}
+    # Transactional lanes do not linger: messages share a request only when they arrive while the
+    # previous one is in flight. Measured: ~800 requests (12 messages each) on 2 busy cores.
+    assert len(posts) < MESSAGES / 5, f"{len(posts)} requests for {MESSAGES} single sends"
+    print(f"{MESSAGES} single sends from {THREADS} threads left in {len(posts)} requests")
