@@ -54,12 +54,15 @@ def used_memory(client: redis.Redis) -> int:
     return int(client.info("memory")["used_memory"])
 
 
+#: Redis's own default for hash-max-listpack-value (the private server starts with 1024).
+REDIS_DEFAULT_LISTPACK_VALUE = 64
+
+
 def measure(listpack_value: int | None, count: int) -> dict[str, Any]:
     server = start_private_redis()
     try:
         client = redis.Redis.from_url(server.url)
-        if listpack_value is not None:
-            client.config_set("hash-max-listpack-value", listpack_value)
+        client.config_set("hash-max-listpack-value", listpack_value or REDIS_DEFAULT_LISTPACK_VALUE)
         now = time.time()
         messages = typical_messages(count, now)
 

@@ -1,29 +1,75 @@
-"""Campaign intake: render the template per recipient, check and encode, then store and kick.
+"""Campaign intake: render the template per recipient, check and encode, store, release, kick.
 
-All or nothing, in constant memory: the first pass checks and encodes every recipient, chunk by
-chunk, into a temporary spool file (one ``<id> <wire JSON>`` line each; JSON has no raw newline);
-only when every recipient is valid does the second pass store the spool, chunk by chunk, kicking
-the lane as it goes. A bad recipient therefore stores nothing, whatever the source (a one-shot
-iterator included), and no recipient is rendered or validated twice.
+All or nothing, in constant memory, without reading the recipients twice: chunks are checked and
+encoded in this thread while a writer thread stores the previous chunk *held* — in Redis, counted
+in the campaign, but out of the lane, so nothing is sent yet. When every recipient is valid the
+campaign is released into its lane; a bad recipient discards everything stored so far instead.
+(A producer that dies mid-intake leaves a held campaign behind; beat discards it after
+``ABANDONED_AFTER_S``.)
 """
 
 from __future__ import annotations
 
-import tempfile
+import queue
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import islice
-from typing import IO, TYPE_CHECKING
+from types import TracebackType
+from typing import TYPE_CHECKING
 
 from dispatcher.errors import InvalidMessage, Problem
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, priority_class, provider_of_model
 from dispatcher.producer.templates import MessageTemplate, Recipient, Recipients, recipient_rows
-from dispatcher.store import INTAKE_CHUNK, NewMessage
+from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
 from dispatcher.taskqueue import lane_name
 
 if TYPE_CHECKING:
     from dispatcher.producer.dispatcher import Dispatcher
+
+#: Ids moved from a released campaign to its lane per Redis call (a few ms of Redis time each).
+RELEASE_CHUNK = 10_000
+#: Chunks checked ahead of the writer: bounds memory while keeping both threads busy.
+WRITE_AHEAD_CHUNKS = 2
+
+
+class _HeldWriter:
+    """Stores chunks held, in a background thread, while the caller checks the next ones."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._chunks: queue.Queue[Sequence[NewMessage] | None] = queue.Queue(WRITE_AHEAD_CHUNKS)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="campaign-writer", daemon=True)
+
+    def __enter__(self) -> _HeldWriter:
+        self._thread.start()
+        return self
+
+    def write(self, records: Sequence[NewMessage]) -> None:
+        self._raise_if_failed()
+        self._chunks.put(records)
+
+    def _run(self) -> None:
+        while (records := self._chunks.get()) is not None:
+            if self._error is None:
+                try:
+                    self._store.add_messages(records, now=time.time(), hold=True)
+                except BaseException as exc:  # handed to the caller's thread by _raise_if_failed
+                    self._error = exc
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._chunks.put(None)
+        self._thread.join()
+        if kind is None:
+            self._raise_if_failed()
 
 
 class CampaignIntake:
@@ -49,51 +95,61 @@ class CampaignIntake:
         self.provider = provider_of_model(template.model)
 
     def run(self, recipients: Recipients) -> str:
-        with tempfile.TemporaryFile() as spool:
-            self._check_and_encode(recipient_rows(recipients), spool)
-            spool.seek(0)
-            now = time.time()
-            self.dispatcher.store.create_campaign(
-                self.campaign_id, account=self.account, lane=self.lane, now=now
-            )
-            for records in self._spooled(spool):
-                self.dispatcher._store(records, now=time.time())
+        store = self.dispatcher.store
+        rows = recipient_rows(recipients)
+        first = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=0)
+        # A template's lane is fixed by its model type: a voice-code campaign is transactional.
+        self.lane = first[0].lane if first else self.lane
+        store.create_campaign(
+            self.campaign_id, account=self.account, lane=self.lane, now=time.time(), held=True
+        )
+        try:
+            with _HeldWriter(store) as writer:
+                total = self._check_and_store(first, rows, writer)
+        except BaseException:
+            store.discard_campaign(self.campaign_id)
+            raise
+        self._release(total)
         return self.campaign_id
 
-    def _check_and_encode(self, rows: Iterator[Recipient], spool: IO[bytes]) -> None:
-        first_row = 0
-        while chunk := list(islice(rows, INTAKE_CHUNK)):
-            now = time.time()
-            records = prepare(
-                self._messages(chunk, first_row),
-                router=self.dispatcher.router,
-                accounts=self.dispatcher.accounts,
-                account=self.account,
-                priority=self.priority,
-                single=False,
-                deadline=self.deadline,
-                now=now,
-                campaign=self.campaign_id,
-                field_prefix="recipients",
-            )
-            # A template's lane is fixed by its model type: a voice-code campaign is transactional.
-            self.lane = records[0].lane
-            spool.write(b"".join(record.id.encode() + b" " + record.wire + b"\n" for record in records))
-            first_row += len(chunk)
+    def _check_and_store(
+        self, first: list[NewMessage], rows: Iterator[Recipient], writer: _HeldWriter
+    ) -> int:
+        total = 0
+        records = first
+        while records:
+            writer.write(records)
+            total += len(records)
+            records = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=total)
+        return total
 
-    def _spooled(self, spool: IO[bytes]) -> Iterator[list[NewMessage]]:
-        while lines := list(islice(spool, INTAKE_CHUNK)):
-            yield [
-                NewMessage(
-                    message_id.decode(),
-                    self.lane,
-                    self.provider,
-                    wire.rstrip(b"\n"),
-                    self.deadline,
-                    self.campaign_id,
-                )
-                for message_id, wire in (line.split(b" ", 1) for line in lines)
-            ]
+    def _prepare(self, chunk: list[Recipient], *, first_row: int) -> list[NewMessage]:
+        if not chunk:
+            return []
+        return prepare(
+            self._messages(chunk, first_row),
+            router=self.dispatcher.router,
+            accounts=self.dispatcher.accounts,
+            account=self.account,
+            priority=self.priority,
+            single=False,
+            deadline=self.deadline,
+            now=time.time(),
+            campaign=self.campaign_id,
+            field_prefix="recipients",
+        )
+
+    def _release(self, total: int) -> None:
+        for start in range(0, total, RELEASE_CHUNK):
+            self.dispatcher.store.release_campaign(
+                self.campaign_id, self.lane, start=start, count=RELEASE_CHUNK
+            )
+            self.dispatcher._kick([self.lane])
+        if total % RELEASE_CHUNK == 0:
+            # The last call above released a full chunk, so it could not tell the campaign was done.
+            self.dispatcher.store.release_campaign(
+                self.campaign_id, self.lane, start=total, count=RELEASE_CHUNK
+            )
 
     def _messages(self, chunk: list[Recipient], first_row: int) -> list[Message]:
         messages: list[Message] = []

@@ -58,3 +58,8 @@ class Keys:
 
     def campaign_ids(self, campaign_id: str) -> str:
         return f"{self.root}c:{campaign_id}:ids"
+
+    @property
+    def held(self) -> str:
+        """Campaigns stored but not yet released to their lanes → when their intake began."""
+        return f"{self.root}held"

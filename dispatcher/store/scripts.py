@@ -16,13 +16,15 @@ from dispatcher.store.states import lua_tables
 
 _LUA_DIRECTORY = Path(__file__).with_name("lua")
 _TABLES_MARK = "--@STATE_TABLES@"
+#: Scripts that move no message through a state: no prelude, no shared ARGV.
+_WITHOUT_PRELUDE = frozenset({"claim_runner", "release_campaign", "discard_campaign"})
 
 
 @cache
 def script_text(name: str) -> str:
     """The full text of script ``name``: the rendered prelude, then the script itself."""
     body = (_LUA_DIRECTORY / f"{name}.lua").read_text(encoding="utf-8")
-    if name == "claim_runner":  # leases touch no message: no prelude, no shared ARGV
+    if name in _WITHOUT_PRELUDE:
         return body
     prelude = (_LUA_DIRECTORY / "prelude.lua").read_text(encoding="utf-8")
     return prelude.replace(_TABLES_MARK, lua_tables()) + body
@@ -45,3 +47,5 @@ class Scripts:
         self.transition = load("transition")
         self.release_due_retries = load("release_due_retries")
         self.claim_runner = load("claim_runner")
+        self.release_campaign = load("release_campaign")
+        self.discard_campaign = load("discard_campaign")

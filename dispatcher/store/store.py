@@ -35,11 +35,12 @@ class Store(LaneStore, BatchStore):
         client = redis.Redis.from_url(str(settings.redis_url))
         return cls(client, prefix=settings.key_prefix, retention_s=settings.retention_s)
 
-    def add_messages(self, messages: Sequence[NewMessage], *, now: float) -> list[str]:
+    def add_messages(self, messages: Sequence[NewMessage], *, now: float, hold: bool = False) -> list[str]:
         """Store messages as ``queued`` at their lanes' tails; returns their ids in order.
 
         For a known idempotency key the EXISTING id is returned and nothing is stored; an id
-        already present is never overwritten.
+        already present is never overwritten. ``hold``: campaign messages stay out of their lane
+        until ``release_campaign`` (see ``create_campaign``).
         """
         stored: list[str] = []
         for start in range(0, len(messages), INTAKE_CHUNK):
@@ -55,7 +56,8 @@ class Store(LaneStore, BatchStore):
                     message.idempotency_key or "",
                 ]
             known = self._scripts.add_messages(
-                keys=[self._keys.lanes], args=[*self._prelude_args(now), f"{now:.3f}", orjson.dumps(flat)]
+                keys=[self._keys.lanes],
+                args=[*self._prelude_args(now), f"{now:.3f}", orjson.dumps(flat), "1" if hold else "0"],
             )
             chunk_ids = flat[::7]
             for position, existing_id in zip(known[::2], known[1::2], strict=True):
@@ -102,13 +104,60 @@ class Store(LaneStore, BatchStore):
 
     # --- campaigns ---
 
-    def create_campaign(self, campaign_id: str, *, account: str, lane: str, now: float) -> None:
-        """Record a campaign's account and lane; counters already there are kept."""
+    def create_campaign(
+        self, campaign_id: str, *, account: str, lane: str, now: float, held: bool = False
+    ) -> None:
+        """Record a campaign's account and lane; counters already there are kept.
+
+        ``held``: its messages are stored with ``add_messages(hold=True)`` while the producer still
+        checks the rest, and reach the lane only with ``release_campaign``; a held campaign that is
+        never released is removed with ``discard_campaign``.
+        """
         key = self._keys.campaign(campaign_id)
         pipe = self._client.pipeline(transaction=True)
         pipe.hset(key, mapping={"ac": account, "ln": lane, "ct": f"{now:.3f}"})
         pipe.hsetnx(key, "total", 0)
+        if held:
+            pipe.hset(key, "held", "1")
+            pipe.zadd(self._keys.held, {campaign_id: now})
         pipe.execute()
+
+    def release_campaign(self, campaign_id: str, lane: str, *, start: int, count: int) -> int:
+        """Put ``count`` held ids from position ``start`` on the lane; returns how many went."""
+        released = self._scripts.release_campaign(
+            keys=[
+                self._keys.campaign_ids(campaign_id),
+                self._keys.lane(lane),
+                self._keys.lanes,
+                self._keys.campaign(campaign_id),
+                self._keys.held,
+            ],
+            args=[start, count, lane, campaign_id],
+        )
+        return int(released)
+
+    def discard_campaign(self, campaign_id: str, *, chunk: int = _CAMPAIGN_IDS_PAGE) -> int:
+        """Delete a held campaign and its messages (never a released one); returns how many."""
+        deleted = 0
+        while True:
+            removed = int(
+                self._scripts.discard_campaign(
+                    keys=[
+                        self._keys.campaign_ids(campaign_id),
+                        self._keys.campaign(campaign_id),
+                        self._keys.held,
+                    ],
+                    args=[self._keys.root, chunk, campaign_id],
+                )
+            )
+            deleted += removed
+            if removed < chunk:
+                return deleted
+
+    def held_campaigns(self, *, began_before: float) -> list[str]:
+        """Held campaigns whose intake began before this time (their producer may have died)."""
+        members = cast(list[bytes], self._client.zrangebyscore(self._keys.held, "-inf", began_before))
+        return [decoded(raw) for raw in members]
 
     def campaign_counts(self, campaign_id: str) -> dict[str, int]:
         """Messages per state (every state, zeros included), plus ``total``."""

@@ -93,3 +93,34 @@ def test_messages_spread_over_lanes_in_one_chunk(store: Store, make_messages: Me
 def test_store_refuses_a_decoding_client(redis_url: str, key_prefix: str) -> None:
     with pytest.raises(ConfigurationError, match="decode_responses"):
         Store(redis.Redis.from_url(redis_url, decode_responses=True), prefix=key_prefix)
+
+
+def test_a_held_campaign_reaches_its_lane_only_when_released(
+    store: Store, make_messages: MessageFactory
+) -> None:
+    store.create_campaign("cmp2", account="revicom", lane="revicom:bulk", now=NOW, held=True)
+    messages = make_messages(2500, campaign="cmp2")
+    store.add_messages(messages, now=NOW, hold=True)
+
+    assert store.lane_depth("revicom:bulk") == 0
+    assert store.campaign_counts("cmp2")["queued"] == 2500
+    assert store.held_campaigns(began_before=NOW + 1) == ["cmp2"]
+
+    assert store.release_campaign("cmp2", "revicom:bulk", start=0, count=2000) == 2000
+    assert store.release_campaign("cmp2", "revicom:bulk", start=2000, count=2000) == 500
+    assert store.lane_depth("revicom:bulk") == 2500
+    assert store.held_campaigns(began_before=NOW + 1) == []
+    # A released campaign holds accepted messages: it can no longer be discarded.
+    assert store.discard_campaign("cmp2") == 0
+    assert store.get(messages[0].id) is not None
+
+
+def test_a_discarded_held_campaign_leaves_nothing(
+    store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    store.create_campaign("cmp3", account="revicom", lane="revicom:bulk", now=NOW, held=True)
+    store.add_messages(make_messages(2500, campaign="cmp3"), now=NOW, hold=True)
+
+    assert store.discard_campaign("cmp3", chunk=1000) == 2500
+
+    assert list(redis_client.scan_iter(match=f"{{{key_prefix}}}:*")) == []

@@ -4,6 +4,8 @@
 -- ARGV[5] JSON array, 7 strings per message: id, lane, provider, wire, deadline (epoch s),
 --         campaign or '', idempotency key or ''  (one argument: redis-py packs 7,000 separate
 --         arguments slower than Redis stores the messages)
+-- ARGV[6] '1' to hold the messages out of their lanes (a campaign still being checked; its ids
+--         are in the campaign's id list and go to the lane with release_campaign), else '0'
 -- Returns a flat list position (0-based), existing id for each message whose idempotency key is
 -- known (nothing is stored for it); every other message keeps its own id. An id already present is
 -- never overwritten.
@@ -51,9 +53,11 @@ for i = 1, #flat, 7 do
   end
 end
 
-for lane, ids in pairs(lane_ids) do
-  redis.call('RPUSH', ROOT .. 'lane:' .. lane, unpack(ids))
-  redis.call('SADD', KEYS[1], lane)
+if ARGV[6] ~= '1' then
+  for lane, ids in pairs(lane_ids) do
+    redis.call('RPUSH', ROOT .. 'lane:' .. lane, unpack(ids))
+    redis.call('SADD', KEYS[1], lane)
+  end
 end
 for campaign, ids in pairs(campaign_ids) do
   redis.call('RPUSH', ROOT .. 'c:' .. campaign .. ':ids', unpack(ids))
