@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
-import orjson
 from celery import Celery
 
 from dispatcher.accounts import Account, RevicomAccount, load_accounts
@@ -24,11 +24,11 @@ from dispatcher.producer.routing import Message, Router
 from dispatcher.producer.status import MessageStatus
 from dispatcher.producer.templates import MessageTemplate, Recipients
 from dispatcher.providers.revicom import RevicomAdapter
-from dispatcher.providers.revicom_wire import StopResult
+from dispatcher.providers.revicom_wire import MAX_UUIDS_PER_STOP, StopResult
 from dispatcher.settings import Settings, load_settings
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
-from dispatcher.store.states import SUBMITTED
-from dispatcher.taskqueue import TaskSender, celery_config, kick
+from dispatcher.store.states import CANCELLED, SUBMITTED
+from dispatcher.taskqueue import TaskSender, celery_config, kick, split_lane
 
 log = logging.getLogger(__name__)
 
@@ -150,27 +150,42 @@ class Dispatcher:
         the provider; it becomes ``cancelled`` when the provider confirms it will not send it.
         """
         state = self.store.cancel(message_id, now=time.time())
-        if state == SUBMITTED:
-            return self._stop_at_provider(message_id) or state
+        if state == SUBMITTED and self._stop_at_provider([message_id]):
+            return CANCELLED
         return state
 
-    def _stop_at_provider(self, message_id: str) -> str | None:
-        record = self.store.get(message_id)
-        if record is None or record.provider_message_id is None:
-            return None
-        account = self.accounts.get(record.lane.rpartition(":")[0])
-        if not isinstance(account, RevicomAccount) or "localSendTime" not in orjson.loads(record.wire):
-            return None
-        adapter = RevicomAdapter(account)
-        try:
-            result = adapter.stop([record.provider_message_id]).get(record.provider_message_id)
-        finally:
-            adapter.close()
-        if result is not StopResult.WILL_STOP:
-            return None
-        self.store.confirm_stopped(message_id, now=time.time(), reason="cancel: stopped at the provider")
-        current = self.store.get(message_id)
-        return current.state if current is not None else None
+    def _stop_at_provider(self, message_ids: Sequence[str]) -> int:
+        """Ask Revicom to stop submitted messages that wait for their send time; returns how many
+        it confirmed (those become ``cancelled``). Others are left as they are."""
+        stoppable: dict[str, dict[str, str]] = {}  # account -> provider id -> our id
+        for message_id, provider_id in zip(
+            message_ids, self.store.provider_message_ids(message_ids), strict=True
+        ):
+            record = self.store.get(message_id) if provider_id is not None else None
+            if record is None or provider_id is None:
+                continue
+            account = self.accounts.get(split_lane(record.lane)[0])
+            if isinstance(account, RevicomAccount) and b'"localSendTime"' in record.wire:
+                stoppable.setdefault(account.name, {})[provider_id] = message_id
+        stopped = 0
+        for account_name, by_provider_id in stoppable.items():
+            account = self.accounts[account_name]
+            assert isinstance(account, RevicomAccount)
+            adapter = RevicomAdapter(account)
+            try:
+                provider_ids = list(by_provider_id)
+                for start in range(0, len(provider_ids), MAX_UUIDS_PER_STOP):
+                    results = adapter.stop(provider_ids[start : start + MAX_UUIDS_PER_STOP])
+                    for provider_id, result in results.items():
+                        if result is StopResult.WILL_STOP and provider_id in by_provider_id:
+                            stopped += self.store.confirm_stopped(
+                                by_provider_id[provider_id],
+                                now=time.time(),
+                                reason="cancel: stopped at the provider",
+                            )
+            finally:
+                adapter.close()
+        return stopped
 
     # --- campaigns ---
 
@@ -206,10 +221,16 @@ class Dispatcher:
         return self.store.campaign_counts(campaign_id)
 
     def cancel_campaign(self, campaign_id: str) -> dict[str, int]:
-        """Cancel every message of the campaign not yet gone out; the counts after."""
-        now = time.time()
-        for message_id in self.store.campaign_message_ids(campaign_id):
-            self.store.cancel(message_id, now=now)
+        """Cancel every message of the campaign not yet gone out, and ask Revicom to stop those it
+        holds for a later send time; the counts after."""
+        ids = self.store.campaign_message_ids(campaign_id)
+        while chunk := list(islice(ids, INTAKE_CHUNK)):
+            states = self.store.cancel_many(chunk, now=time.time())
+            submitted = [
+                message_id for message_id, state in zip(chunk, states, strict=True) if state == SUBMITTED
+            ]
+            if submitted:
+                self._stop_at_provider(submitted)
         return self.store.campaign_counts(campaign_id)
 
     def close(self) -> None:

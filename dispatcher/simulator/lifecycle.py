@@ -68,6 +68,14 @@ class Lifecycle:
             start = max(time.time(), not_before or 0.0)
             self._push(start + self._delay_s(), "send", messages)
 
+    def stop(self, messages: list[SimMessage]) -> None:
+        """Messages the client stopped before their send time end ``unsent`` soon ("asynchronously",
+        stop page), not at their send time; their original send step then finds them final."""
+        for message in messages:
+            message.stop_requested = True
+        if messages:
+            self._push(time.time() + self._delay_s(), "send", messages)
+
     def _push(self, due: float, kind: Literal["send", "finish"], messages: list[SimMessage]) -> None:
         heapq.heappush(self._heap, _Step(due, next(self._order), kind, messages))
 

@@ -254,7 +254,6 @@ def _stop_code(message: SimMessage | None, now: float) -> int:
     if message.final or message.sent_at is not None:
         return STOP_SENT
     if message.not_before > now:
-        message.stop_requested = True
         return STOP_WILL
     return STOP_MAY_NOT  # queued for sending right now: the simulator lets it go
 
@@ -274,6 +273,8 @@ async def stop(request: Request) -> Response:
         return invalid(MSG["uuids"])
     now = time.time()
     items = [{"messageUuid": uuid, "code": _stop_code(sim.store.get("revicom", uuid), now)} for uuid in uuids]
+    stopping = [sim.store.get("revicom", item["messageUuid"]) for item in items if item["code"] == STOP_WILL]
+    sim.lifecycle.stop([message for message in stopping if message is not None])
     return json_response({"errors": any(item["code"] != STOP_WILL for item in items), "items": items})
 
 

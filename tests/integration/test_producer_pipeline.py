@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from dispatcher import Dispatcher
 from dispatcher.accounts import Account
 from dispatcher.models.revicom import RevicomSms
+from dispatcher.producer import MessageTemplate
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.store import Store
 from tests.integration.worker_fixtures import PipelineProcesses, numbers, wait_for
@@ -58,3 +60,29 @@ def test_single_sends_from_eight_threads_leave_in_far_fewer_requests(
     # previous one is in flight. Measured: ~800 requests (12 messages each) on 2 busy cores.
     assert len(posts) < MESSAGES / 5, f"{len(posts)} requests for {MESSAGES} single sends"
     print(f"{MESSAGES} single sends from {THREADS} threads left in {len(posts)} requests")
+
+
+def test_cancelling_a_campaign_stops_what_revicom_holds_for_a_later_send_time(
+    store: Store, accounts: dict[str, Account], sim: SimulatorClient, pipeline: PipelineProcesses
+) -> None:
+    pipeline.start_worker()
+    dispatcher = Dispatcher(store, accounts, pipeline.settings, tasks=pipeline.tasks)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0, tzinfo=None)
+    template = MessageTemplate(
+        RevicomSms, {"sender_name": "SHOP", "text": "Sale", "local_send_time": tomorrow}
+    )
+    campaign_id = dispatcher.campaign(template, numbers(60))
+    wait_for(
+        lambda: dispatcher.campaign_status(campaign_id)["submitted"] == 60, timeout_s=30, what="submitted"
+    )
+
+    counts = dispatcher.cancel_campaign(campaign_id)
+
+    assert (counts["cancelled"], counts["submitted"]) == (60, 0)
+    assert len(sim.messages(provider="revicom")) == 60
+    # Revicom marks stopped messages `unsent` asynchronously.
+    wait_for(
+        lambda: {message["status"] for message in sim.messages(provider="revicom")} == {"unsent"},
+        timeout_s=10,
+        what="all unsent at the provider",
+    )
