@@ -33,7 +33,7 @@ demo: install
 	$(WITH_REDIS) $(VENV)/bin/dispatcher demo
 
 bench: install
-	$(PY) bench/simulator_throughput.py
+	$(WITH_REDIS) sh -c 'set -e; for b in simulator_throughput store_memory intake throughput; do $(PY) bench/$$b.py; done'
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
