@@ -28,7 +28,10 @@ class AccountLimits(BaseModel):
     burst: int = Field(ge=1, description="Messages that may go at once above the steady rate.")
     max_concurrent_requests: int | None = Field(default=None, ge=1)
     transactional_reserve: float = Field(
-        default=0.2, ge=0, lt=1, description="Share of the rate that bulk traffic may not use."
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Share of the burst (and of requests and leases) that bulk must leave to transactional.",
     )
 
 

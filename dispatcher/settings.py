@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     reconcile_grace_s: float = Field(
         default=10.0, ge=0, description="After the read timeout, wait this long before reconciling."
     )
+    held_campaign_timeout_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A campaign still held (its recipients being checked) this long has lost its "
+        "producer: beat discards it.",
+    )
     simulator_url: str = Field(
         default="http://127.0.0.1:8900",
         description="Base URL of `dispatcher simulator`; the default accounts file points here.",

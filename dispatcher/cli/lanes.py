@@ -1,11 +1,15 @@
 """``dispatcher lanes``: where messages wait (depth), which lanes are paused and why, how many
-dispatch tasks work each; ``dispatcher lanes resume NAME`` lifts a pause (after fixing an account)."""
+dispatch tasks work each, and each rate-limited account's usage (shared by all workers);
+``dispatcher lanes resume NAME`` lifts a pause (after fixing an account)."""
 
 from __future__ import annotations
 
 import click
+import redis
 
-from dispatcher.settings import load_settings
+from dispatcher.accounts import load_accounts
+from dispatcher.ratelimit import AccountUsage, RedisLimiter, quota_for
+from dispatcher.settings import Settings, load_settings
 from dispatcher.store import Store
 
 
@@ -13,26 +17,59 @@ def _store() -> Store:
     return Store.from_settings(load_settings())
 
 
+def _usages(settings: Settings) -> list[tuple[float, AccountUsage]]:
+    """(messages/s limit, usage) of every account with limits in the providers file."""
+    limiter = RedisLimiter(redis.Redis.from_url(str(settings.redis_url)), prefix=settings.key_prefix)
+    return [
+        (account.limits.messages_per_s, limiter.usage(name, quota_for(account.limits, "transactional")))
+        for name, account in load_accounts(settings).items()
+        if account.limits is not None
+    ]
+
+
+def _pause_text(reason: str | None, for_s: float | None) -> str:
+    if reason is None:
+        return "-"
+    if for_s is None:
+        return f"until resumed: {reason}"
+    return f"{for_s:.1f} s more: {reason}"
+
+
 @click.group(invoke_without_command=True)
 @click.pass_context
 def lanes(context: click.Context) -> None:
-    """List lanes: depth, pause and runners."""
+    """List lanes (depth, pause, runners), then the rate-limited accounts' usage."""
     if context.invoked_subcommand is not None:
         return
-    infos = _store().lanes()
+    settings = load_settings()
+    infos = Store.from_settings(settings).lanes()
     if not infos:
         click.echo("no lanes yet")
-        return
-    width = max(len(info.name) for info in infos)
-    click.echo(f"{'LANE':<{width}}  {'DEPTH':>9}  {'RUNNERS':>7}  PAUSED")
-    for info in infos:
-        if info.paused is None:
-            paused = "-"
-        elif info.paused_for_s is None:
-            paused = f"until resumed: {info.paused}"
-        else:
-            paused = f"{info.paused_for_s:.1f} s more: {info.paused}"
-        click.echo(f"{info.name:<{width}}  {info.depth:>9}  {info.runners:>7}  {paused}")
+    else:
+        width = max(len(info.name) for info in infos)
+        click.echo(f"{'LANE':<{width}}  {'DEPTH':>9}  {'RUNNERS':>7}  PAUSED")
+        for info in infos:
+            paused = _pause_text(info.paused, info.paused_for_s)
+            click.echo(f"{info.name:<{width}}  {info.depth:>9}  {info.runners:>7}  {paused}")
+    usages = _usages(settings)
+    if usages:
+        _echo_usages(usages)
+
+
+def _echo_usages(usages: list[tuple[float, AccountUsage]]) -> None:
+    """Last second's messages against the limit, the bucket in use, requests in flight, and what
+    the limit cost the workers: time slept for permits and batches handed back."""
+    width = max(7, *(len(usage.account) for _, usage in usages))
+    click.echo(
+        f"\n{'ACCOUNT':<{width}}  {'MSGS/S':>15}  {'BUCKET':>6}  {'LEASES':>6}  "
+        f"{'WAITED':>9}  {'HANDBACKS':>9}  PAUSED"
+    )
+    for limit, usage in usages:
+        rate = f"{usage.last_second_messages}/{limit:g}"
+        click.echo(
+            f"{usage.account:<{width}}  {rate:>15}  {usage.messages_used:>6.0%}  {usage.leases:>6}  "
+            f"{usage.waited_s:>8.1f}s  {usage.handbacks:>9}  {_pause_text(usage.paused, usage.paused_for_s)}"
+        )
 
 
 @lanes.command()

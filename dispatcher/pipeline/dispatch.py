@@ -1,5 +1,6 @@
 """The dispatch task's loop: take batches from one lane and send them until the lane is empty or
-paused or the task's time slice is over (docs/pipeline.md §4)."""
+paused, the account's rate limit makes it wait too long, or the task's time slice is over
+(docs/pipeline.md §4, §5)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,18 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+from dispatcher.accounts import Account
 from dispatcher.pipeline.policy import linger_s, take_size
 from dispatcher.pipeline.runtime import Runtime
 from dispatcher.pipeline.sender import send_batch
-from dispatcher.taskqueue import kick, split_lane
+from dispatcher.ratelimit import batch_limit
+from dispatcher.taskqueue import DISPATCH_TASK, kick, queue_for_lane, split_lane
 
 log = logging.getLogger(__name__)
+
+#: A throttled lane's next dispatch task is delayed at most this long (a longer pause, e.g. a long
+#: ``Retry-After``, is waited out in several steps): Celery countdowns must stay short (DESIGN §3).
+MAX_RESCHEDULE_S = 10.0
 
 
 @dataclass
@@ -21,18 +28,21 @@ class DispatchReport:
     batches: int = 0
     requests: int = 0
     counts: Counter[str] = field(default_factory=Counter)
-    #: Why the loop ended: ``empty``, ``paused`` or ``slice``.
+    #: Why the loop ended: ``empty``, ``paused``, ``throttled`` or ``slice``.
     stopped: str = ""
     kicked: bool = False
+    #: When throttled: how far off the account's next permit was.
+    throttled_for_s: float = 0.0
 
 
 def run_dispatch(runtime: Runtime, lane: str, token: str) -> DispatchReport:
     """Work ``lane`` under the runner lease ``token``; the lease is released on the way out, and the
     lane kicked again if messages still wait (the slice ended, or some arrived meanwhile)."""
     settings, store = runtime.settings, runtime.store
-    max_size = take_size(runtime.lane_account(lane))
+    priority_class = split_lane(lane)[1]
+    max_size = request_size(runtime.lane_account(lane), priority_class)
     linger = linger_s(
-        split_lane(lane)[1], bulk_s=settings.bulk_linger_s, transactional_s=settings.transactional_linger_s
+        priority_class, bulk_s=settings.bulk_linger_s, transactional_s=settings.transactional_linger_s
     )
     slice_ends = runtime.clock() + settings.dispatch_slice_s
     report = DispatchReport(lane)
@@ -42,7 +52,9 @@ def run_dispatch(runtime: Runtime, lane: str, token: str) -> DispatchReport:
         )
     finally:
         store.release_runner(lane, token)
-    if report.stopped != "paused" and store.lane_paused(lane) is None and store.lane_depth(lane) > 0:
+    if report.stopped == "throttled":
+        report.kicked = reschedule(runtime, lane, delay_s=report.throttled_for_s)
+    elif report.stopped != "paused" and store.lane_paused(lane) is None and store.lane_depth(lane) > 0:
         report.kicked = kick(store, runtime.tasks, lane, settings, now=runtime.clock())
     log.info(
         "lane %s: %d batches, %d requests, %s, stopped: %s",
@@ -53,6 +65,35 @@ def run_dispatch(runtime: Runtime, lane: str, token: str) -> DispatchReport:
         report.stopped,
     )
     return report
+
+
+def request_size(account: Account, priority_class: str) -> int:
+    """How many messages to take at once: one request's worth, within the account's rate limit."""
+    provider_max = take_size(account)
+    if account.limits is None:
+        return provider_max
+    return min(provider_max, batch_limit(account.limits, priority_class))
+
+
+def reschedule(runtime: Runtime, lane: str, *, delay_s: float) -> bool:
+    """After a hand-back: start the lane's next dispatch task when its permit is due, unless another
+    task still works the lane (it carries on; several tasks polling one throttled account only
+    contend for the same tokens). Beat kicks the lane anyway if this task is lost."""
+    delay_s = min(delay_s, MAX_RESCHEDULE_S)
+    settings = runtime.settings
+    token = runtime.store.claim_runner(
+        lane, max_runners=1, lease_s=delay_s + settings.runner_lease_s, now=runtime.clock()
+    )
+    if token is None:
+        return False
+    try:
+        runtime.tasks.send_task(
+            DISPATCH_TASK, args=[lane, token], queue=queue_for_lane(lane), countdown=delay_s
+        )
+    except Exception:
+        runtime.store.release_runner(lane, token)
+        raise
+    return True
 
 
 def _drain(
@@ -89,4 +130,7 @@ def _drain(
         report.counts.update(sent.counts)
         if sent.lane_paused:
             return "paused"
+        if sent.throttled_for_s is not None:
+            report.throttled_for_s = sent.throttled_for_s
+            return "throttled"
         store.renew_runner(lane, token, lease_s=settings.runner_lease_s, now=runtime.clock())

@@ -1,5 +1,5 @@
-"""Everything the pipeline's steps need in one worker process: settings, store, adapters, a way to
-send tasks, the clock and the randomness (injectable, so the steps can be tested)."""
+"""Everything the pipeline's steps need in one worker process: settings, store, rate limiter,
+adapters, a way to send tasks, the clock and the randomness (injectable, so the steps can be tested)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import redis
+
 from dispatcher.accounts import Account, load_accounts
 from dispatcher.pipeline.adapters import AdapterCache
+from dispatcher.ratelimit import Limiter, RedisLimiter
 from dispatcher.settings import Settings
 from dispatcher.store import Store
 from dispatcher.taskqueue import TaskSender, split_lane
@@ -19,6 +22,7 @@ from dispatcher.taskqueue import TaskSender, split_lane
 class Runtime:
     settings: Settings
     store: Store
+    limiter: Limiter
     adapters: AdapterCache
     tasks: TaskSender
     #: Names this process in batch records (``wk``), for whoever inspects a stuck batch.
@@ -32,6 +36,7 @@ class Runtime:
         return cls(
             settings=settings,
             store=Store.from_settings(settings),
+            limiter=RedisLimiter(redis.Redis.from_url(str(settings.redis_url)), prefix=settings.key_prefix),
             adapters=AdapterCache(load_accounts(settings), settings),
             tasks=tasks,
             worker=worker,

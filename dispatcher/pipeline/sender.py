@@ -20,6 +20,7 @@ from dispatcher.errors import BatchRejected, ConfigurationError, ProviderError
 from dispatcher.pipeline.adapters import WireRequests
 from dispatcher.pipeline.policy import Action, Decision, decide, halves, plan_retries
 from dispatcher.pipeline.runtime import Runtime
+from dispatcher.pipeline.throttle import admit, pause_account, release
 from dispatcher.providers.outcomes import Rejected, Submitted
 from dispatcher.store import Batch, BatchItem
 from dispatcher.store.states import EXPIRED, FAILED
@@ -32,6 +33,7 @@ class _Stop(Enum):
 
     HELD = "held"  # the lane paused, a retry is due later, or the outcome needs reconciling
     LOST = "lost"  # the batch no longer exists: beat gave its messages back
+    THROTTLED = "throttled"  # the account's permit is too far off to wait for: hand everything back
 
 
 Parts = list[Sequence[BatchItem]]
@@ -44,11 +46,13 @@ def new_request_tag() -> str:
 
 @dataclass
 class BatchReport:
-    """What became of a batch's messages; ``lane_paused`` tells the dispatch loop to stop."""
+    """What became of a batch's messages; ``lane_paused`` and ``throttled_for_s`` tell the dispatch
+    loop to stop (the latter: the account's next permit is this far off)."""
 
     counts: Counter[str] = field(default_factory=Counter)
     requests: int = 0
     lane_paused: bool = False
+    throttled_for_s: float | None = None
 
 
 def send_batch(runtime: Runtime, batch: Batch) -> BatchReport:
@@ -92,6 +96,10 @@ class _BatchRun:
             split = self.send_part(part)
             if split is _Stop.LOST:
                 return
+            if split is _Stop.THROTTLED:
+                rest = [*part, *(item for later in parts for item in later)]
+                self.requeue(rest, reason=f"rate limit: next permit in {self.report.throttled_for_s:.2f} s")
+                return
             if split is _Stop.HELD:
                 self.requeue([item for rest in parts for item in rest], reason="not sent: batch stopped")
                 return
@@ -100,6 +108,17 @@ class _BatchRun:
     def send_part(self, part: Sequence[BatchItem]) -> Parts | _Stop:
         """Send one request. Returns the parts still to send (``[]`` when done, two halves after a
         refusal), or why the rest of the batch is not sent now."""
+        permit = admit(self.runtime, self.batch.lane, messages=len(part))
+        if not permit.granted:
+            self.report.throttled_for_s = permit.wait_s
+            return _Stop.THROTTLED
+        try:
+            return self.post(part)
+        finally:
+            release(self.runtime, self.batch.lane, permit)
+
+    def post(self, part: Sequence[BatchItem]) -> Parts | _Stop:
+        """``send_part`` once the account's permit is granted."""
         tag = new_request_tag()
         now = self.runtime.clock()
         reclaim_at = now + self.runtime.reclaim_after_posting_s(self.account)
@@ -138,6 +157,8 @@ class _BatchRun:
         )
         if decision.action is Action.PAUSE_LANE:
             self.store.pause_lane(lane, decision.reason, for_s=decision.wait_s)
+            if decision.wait_s is not None:
+                pause_account(self.runtime, lane, decision.reason, for_s=decision.wait_s)
             self.report.lane_paused = True
             self.requeue(part, reason=decision.reason)
             return _Stop.HELD

@@ -1,6 +1,6 @@
 """Beat's work, once a second (docs/pipeline.md §4): release due retries, give back batches taken
-but never posted, have posting batches past their deadline reconciled, and kick every lane that
-has waiting messages and no runner."""
+but never posted, have posting batches past their deadline reconciled, kick every lane that has
+waiting messages and no runner, and discard campaigns whose producer died before releasing them."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ class TickReport:
     reclaimed: int
     reconciling: int
     kicked: int
+    discarded: int = 0
 
 
 def run_tick(runtime: Runtime) -> TickReport | None:
@@ -57,7 +58,12 @@ def _tick(runtime: Runtime) -> TickReport:
         kick(store, runtime.tasks, lane, runtime.settings, now=runtime.clock())
         for lane in store.lanes_needing_runner(now=runtime.clock())
     )
-    report = TickReport(released=released, reclaimed=reclaimed, reconciling=reconciling, kicked=kicked)
-    if released or reclaimed or reconciling or kicked:
+    # Held campaigns were never accepted (their producer got no id back): removing them loses nothing.
+    abandoned = store.held_campaigns(began_before=runtime.clock() - runtime.settings.held_campaign_timeout_s)
+    discarded = sum(store.discard_campaign(campaign_id) for campaign_id in abandoned)
+    report = TickReport(
+        released=released, reclaimed=reclaimed, reconciling=reconciling, kicked=kicked, discarded=discarded
+    )
+    if released or reclaimed or reconciling or kicked or discarded:
         log.info("tick: %s", report)
     return report

@@ -5,7 +5,7 @@ encoded in this thread while a writer thread stores the previous chunk *held* â€
 in the campaign, but out of the lane, so nothing is sent yet. When every recipient is valid the
 campaign is released into its lane; a bad recipient discards everything stored so far instead.
 (A producer that dies mid-intake leaves a held campaign behind; beat discards it after
-``ABANDONED_AFTER_S``.)
+``Settings.held_campaign_timeout_s``.)
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 prefix, pointed at the test simulator with its credentials, and stopped afterwards.
 
 ``pipeline`` gives a ``PipelineProcesses``: ``start_worker(env=...)`` (extra or overriding variables,
-e.g. a wrong token), ``kill(worker)`` (SIGKILL), ``start_beat()``; plus ``settings`` (the same
+e.g. a wrong token), ``kill(worker)`` (SIGKILL), ``start_beat()``, ``use_limits(account, ...)`` (a
+providers file with other rate limits, before starting processes); plus ``settings`` (the same
 settings the processes read) and ``tasks`` (a Celery client app to kick lanes with).
 """
 
@@ -14,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ import orjson
 import pytest
 from celery import Celery
 
-from dispatcher.settings import Settings
+from dispatcher.settings import DEFAULT_PROVIDERS_FILE, Settings
 from dispatcher.store import NewMessage, Store
 from dispatcher.taskqueue import celery_config
 
@@ -50,6 +52,17 @@ class PipelineProcesses:
         self.tasks = Celery("dispatcher-test-client")
         self.tasks.conf.update(celery_config(self.settings))
         self._processes: list[subprocess.Popen[bytes]] = []
+
+    def use_limits(self, account: str, **limits: float) -> Path:
+        """Give ``account`` these rate limits (the other accounts keep the default file's) in a
+        providers file the processes started from now on read."""
+        document = tomllib.loads(DEFAULT_PROVIDERS_FILE.read_text(encoding="utf-8"))
+        document["accounts"][account]["limits"] = limits
+        path = self.log_dir / "providers.toml"
+        path.write_text(_toml_accounts(document["accounts"]), encoding="utf-8")
+        self.env["DISPATCHER_PROVIDERS_FILE"] = str(path)
+        self.settings = Settings(**_settings_fields(self.env))
+        return path
 
     def start_worker(
         self, *, concurrency: int = 8, env: Mapping[str, str] | None = None
@@ -103,6 +116,21 @@ class PipelineProcesses:
                 )
             time.sleep(0.05)
         return process
+
+
+def _toml_accounts(accounts: Mapping[str, Mapping[str, Any]]) -> str:
+    """The providers file's shape: ``[accounts.NAME]`` of scalars, each with a ``.limits`` table."""
+    lines = []
+    for name, entry in accounts.items():
+        for table, values in ((f"accounts.{name}", entry), (f"accounts.{name}.limits", entry.get("limits"))):
+            if values:
+                lines.append(f"[{table}]")
+                lines += [
+                    f"{key} = {orjson.dumps(value).decode()}"
+                    for key, value in values.items()
+                    if key != "limits"
+                ]
+    return "\n".join(lines) + "\n"
 
 
 def _settings_fields(env: Mapping[str, str]) -> dict[str, Any]:
