@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dispatcher.numbering import is_valid_e164_digits as is_valid_msisdn
 from dispatcher.simulator.checks import int_in, is_http_url, is_int
 from dispatcher.simulator.gsm7 import encoding_and_units
-from dispatcher.simulator.msisdn import is_valid_msisdn
 
 TOP_LEVEL = frozenset(
     {

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dispatcher.numbering import is_valid_e164_digits as is_valid_msisdn
 from dispatcher.simulator.checks import int_in, is_http_url, unique_ints_in
-from dispatcher.simulator.msisdn import is_valid_msisdn
 
 MAX_ITEMS = 1000
 

@@ -16,9 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from dispatcher.numbering import is_valid_e164_digits as is_valid_msisdn
 from dispatcher.simulator.gsm7 import segment_count
 from dispatcher.simulator.lifecycle import INITIAL_STATUS
-from dispatcher.simulator.msisdn import is_valid_msisdn
 from dispatcher.simulator.responses import json_response
 from dispatcher.simulator.state import SimulatorState, sim_state
 from dispatcher.simulator.store import SimMessage

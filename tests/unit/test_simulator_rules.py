@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import phonenumbers
 import pytest
 
+from dispatcher.numbering import is_valid_e164_digits as is_valid_msisdn
 from dispatcher.simulator.bsg_rules import request_errors
 from dispatcher.simulator.gsm7 import encoding_and_units, segment_count
-from dispatcher.simulator.msisdn import is_valid_msisdn
 from dispatcher.simulator.revicom_rules import MSG, item_problem, request_problem, unknown_field_msg
 from dispatcher.simulator.smartswitch import InvalidParameters, parse_recipients
 from dispatcher.simulator.tokens import JwtSigner
