@@ -109,6 +109,8 @@ def run_pipeline(
         "pipeline_msgs_per_s": round(count / elapsed),
         "pipeline_s": round(elapsed, 2),
         "intake_s": round(intake_s, 2),
+        # From the end of intake (the campaign released into its lane) to the last message recorded.
+        "dispatch_s": round(elapsed - intake_s, 2),
         "requests_made": len(posts),
     }
 

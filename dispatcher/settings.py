@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, RedisDsn
+from pydantic import Field, RedisDsn, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The accounts file that ships with the package: every provider pointed at the local simulator.
@@ -72,6 +72,36 @@ class Settings(BaseSettings):
         description="A campaign still held (its recipients being checked) this long has lost its "
         "producer: beat discards it.",
     )
+    # --- callbacks, schedules, fallback, webhooks (docs/pipeline.md §6-§9) ---
+    callback_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where providers reach `dispatcher api` (http(s)://host[:port][/path]); when set, every "
+        "Revicom and BSG message carries its delivery callback URL.",
+    )
+    callback_secret: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="The path segment that proves a callback came through a URL we gave out.",
+    )
+    early_callback_ttl_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A callback for a provider id not yet recorded is kept this long for its record.",
+    )
+    release_per_tick: int = Field(
+        default=20_000, ge=1000, description="Scheduled messages beat releases per tick at most."
+    )
+    webhook_url: str | None = Field(
+        default=None, description="Status changes of messages without their own webhook go here."
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None, min_length=16, description="Key of the X-Dispatcher-Signature HMAC."
+    )
+    webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=12, ge=1, le=100)
+    webhook_backoff_base_s: float = Field(default=1.0, gt=0)
+    webhook_backoff_cap_s: float = Field(default=600.0, gt=0)
     simulator_url: str = Field(
         default="http://127.0.0.1:8900",
         description="Base URL of `dispatcher simulator`; the default accounts file points here.",

@@ -12,8 +12,10 @@ from dispatcher.pipeline.dispatch import run_dispatch
 from dispatcher.pipeline.reconcile import reconcile_batch
 from dispatcher.pipeline.runtime import Runtime
 from dispatcher.pipeline.tick import run_tick
+from dispatcher.pipeline.timed import RELEASE_TASK, WEBHOOKS_LOCK, WEBHOOKS_TASK, release_scheduled
 from dispatcher.settings import load_settings
-from dispatcher.taskqueue import DISPATCH_TASK, RECONCILE_TASK, TICK_TASK
+from dispatcher.taskqueue import DISPATCH_TASK, RECONCILE_TASK, TICK_TASK, kick
+from dispatcher.webhooks.sender import deliver_due
 from workers.app import app
 
 _runtimes: dict[int, Runtime] = {}
@@ -62,3 +64,24 @@ def tick() -> dict[str, int] | None:
 def reconcile(batch_id: str, lane: str) -> dict[str, Any] | None:
     report = reconcile_batch(runtime(), batch_id)
     return None if report is None else {"batch": batch_id, "lane": lane, **report.counts}
+
+
+@app.task(name=RELEASE_TASK)  # type: ignore[untyped-decorator]
+def release() -> dict[str, int]:
+    """Scheduled messages due now, to their lanes at their time (beat asks when one is near)."""
+    current = runtime()
+    released, expired = release_scheduled(current)
+    if released:
+        for lane in current.store.lanes_needing_runner(now=current.clock()):
+            kick(current.store, current.tasks, lane, current.settings)
+    return {"released": released, "expired": expired}
+
+
+@app.task(name=WEBHOOKS_TASK)  # type: ignore[untyped-decorator]
+def webhooks(token: str) -> dict[str, int]:
+    current = runtime()
+    try:
+        report = deliver_due(current.store, current.settings)
+    finally:
+        current.store.release_runner(WEBHOOKS_LOCK, token)
+    return {"delivered": report.delivered, "failed": report.failed}

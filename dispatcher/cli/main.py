@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from dispatcher.cli.api import api
 from dispatcher.cli.demo import demo
 from dispatcher.cli.lanes import lanes
 from dispatcher.cli.simulator import simulator
@@ -18,6 +19,7 @@ def cli() -> None:
     """Dispatcher: SMS, voice codes and RCS through Revicom, Smartswitch and BSG."""
 
 
+cli.add_command(api)
 cli.add_command(simulator)
 cli.add_command(demo)
 cli.add_command(lanes)

@@ -41,7 +41,7 @@ class RevicomRequests:
         return revicom_fitting([len(wire) for wire in wires], tag=tag)
 
     def send(self, wires: Sequence[bytes], *, tag: str) -> list[Outcome]:
-        return self.adapter.send_wire([orjson.loads(wire) for wire in wires], request_tag=tag)
+        return self.adapter.send_encoded(wires, request_tag=tag)
 
 
 class SmartswitchRequests:

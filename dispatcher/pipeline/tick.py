@@ -1,13 +1,15 @@
 """Beat's work, once a second (docs/pipeline.md §4): release due retries, give back batches taken
 but never posted, have posting batches past their deadline reconciled, kick every lane that has
-waiting messages and no runner, and discard campaigns whose producer died before releasing them."""
+waiting messages and no runner, and discard campaigns whose producer died before releasing them;
+plus the timed work of ``timed`` (schedules, parked callbacks, fallbacks, webhooks)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dispatcher.pipeline.runtime import Runtime
+from dispatcher.pipeline.timed import TimedReport, run_timed
 from dispatcher.taskqueue import RECONCILE_TASK, kick, queue_for_lane
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,7 @@ class TickReport:
     reconciling: int
     kicked: int
     discarded: int = 0
+    timed: TimedReport = field(default_factory=TimedReport)
 
 
 def run_tick(runtime: Runtime) -> TickReport | None:
@@ -40,6 +43,8 @@ def run_tick(runtime: Runtime) -> TickReport | None:
 
 def _tick(runtime: Runtime) -> TickReport:
     store = runtime.store
+    # Before the kicks below, so the lanes that scheduled messages just joined are started too.
+    timed = run_timed(runtime)
     released = store.release_due_retries(now=runtime.clock())
     reclaimed = reconciling = 0
     for batch in store.due_batches(now=runtime.clock()):
@@ -62,8 +67,13 @@ def _tick(runtime: Runtime) -> TickReport:
     abandoned = store.held_campaigns(began_before=runtime.clock() - runtime.settings.held_campaign_timeout_s)
     discarded = sum(store.discard_campaign(campaign_id) for campaign_id in abandoned)
     report = TickReport(
-        released=released, reclaimed=reclaimed, reconciling=reconciling, kicked=kicked, discarded=discarded
+        released=released,
+        reclaimed=reclaimed,
+        reconciling=reconciling,
+        kicked=kicked,
+        discarded=discarded,
+        timed=timed,
     )
-    if released or reclaimed or reconciling or kicked or discarded:
+    if released or reclaimed or reconciling or kicked or discarded or timed != TimedReport():
         log.info("tick: %s", report)
     return report

@@ -13,16 +13,18 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from dispatcher.errors import InvalidMessage, Problem
+from dispatcher.producer.extras import Delivery, plan_extras, with_native_window
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, priority_class, provider_of_model
 from dispatcher.producer.templates import MessageTemplate, Recipient, Recipients, recipient_rows
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
+from dispatcher.store.schedule import Extras
 from dispatcher.taskqueue import lane_name
 
 if TYPE_CHECKING:
@@ -34,12 +36,16 @@ RELEASE_CHUNK = 10_000
 WRITE_AHEAD_CHUNKS = 2
 
 
+#: One chunk of records and their extras (send times, webhooks).
+_Chunk: TypeAlias = tuple[Sequence[NewMessage], Mapping[str, Extras]]
+
+
 class _HeldWriter:
     """Stores chunks held, in a background thread, while the caller checks the next ones."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
-        self._chunks: queue.Queue[Sequence[NewMessage] | None] = queue.Queue(WRITE_AHEAD_CHUNKS)
+        self._chunks: queue.Queue[_Chunk | None] = queue.Queue(WRITE_AHEAD_CHUNKS)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="campaign-writer", daemon=True)
 
@@ -47,15 +53,19 @@ class _HeldWriter:
         self._thread.start()
         return self
 
-    def write(self, records: Sequence[NewMessage]) -> None:
+    def write(self, chunk: _Chunk) -> None:
         self._raise_if_failed()
-        self._chunks.put(records)
+        self._chunks.put(chunk)
 
     def _run(self) -> None:
-        while (records := self._chunks.get()) is not None:
+        while (chunk := self._chunks.get()) is not None:
             if self._error is None:
                 try:
-                    self._store.add_messages(records, now=time.time(), hold=True)
+                    records, extras = chunk
+                    if extras:
+                        self._store.add_with_extras(records, extras, now=time.time(), hold=True)
+                    else:
+                        self._store.add_messages(records, now=time.time(), hold=True)
                 except BaseException as exc:  # handed to the caller's thread by _raise_if_failed
                     self._error = exc
 
@@ -84,8 +94,10 @@ class CampaignIntake:
         account: str | None,
         priority: str | None,
         deadline_s: float,
+        delivery: Delivery,
     ) -> None:
         self.dispatcher = dispatcher
+        self.delivery = delivery
         self.template = template
         self.campaign_id = campaign_id
         self.priority = priority
@@ -99,7 +111,7 @@ class CampaignIntake:
         rows = recipient_rows(recipients)
         first = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=0)
         # A template's lane is fixed by its model type: a voice-code campaign is transactional.
-        self.lane = first[0].lane if first else self.lane
+        self.lane = first[0][0].lane if first[0] else self.lane
         store.create_campaign(
             self.campaign_id, account=self.account, lane=self.lane, now=time.time(), held=True
         )
@@ -112,32 +124,36 @@ class CampaignIntake:
         self._release(total)
         return self.campaign_id
 
-    def _check_and_store(
-        self, first: list[NewMessage], rows: Iterator[Recipient], writer: _HeldWriter
-    ) -> int:
+    def _check_and_store(self, first: _Chunk, rows: Iterator[Recipient], writer: _HeldWriter) -> int:
         total = 0
-        records = first
-        while records:
-            writer.write(records)
-            total += len(records)
-            records = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=total)
+        chunk = first
+        while chunk[0]:
+            writer.write(chunk)
+            total += len(chunk[0])
+            chunk = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=total)
         return total
 
-    def _prepare(self, chunk: list[Recipient], *, first_row: int) -> list[NewMessage]:
+    def _prepare(self, chunk: list[Recipient], *, first_row: int) -> _Chunk:
         if not chunk:
-            return []
-        return prepare(
-            self._messages(chunk, first_row),
+            return [], {}
+        now = time.time()
+        messages = [
+            with_native_window(message, self.delivery.window) for message in self._messages(chunk, first_row)
+        ]
+        records = prepare(
+            messages,
             router=self.dispatcher.router,
             accounts=self.dispatcher.accounts,
             account=self.account,
             priority=self.priority,
             single=False,
             deadline=self.deadline,
-            now=time.time(),
+            now=now,
             campaign=self.campaign_id,
             field_prefix="recipients",
+            callback_urls=self.dispatcher.callback_urls,
         )
+        return records, plan_extras(messages, records, self.delivery, now=now)
 
     def _release(self, total: int) -> None:
         for start in range(0, total, RELEASE_CHUNK):

@@ -10,27 +10,37 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
 from celery import Celery
 
 from dispatcher.accounts import Account, RevicomAccount, load_accounts
+from dispatcher.callbacks.urls import callback_url
 from dispatcher.errors import InvalidMessage, Problem
+from dispatcher.models.bsg import BsgRcs
 from dispatcher.producer.campaigns import CampaignIntake
+from dispatcher.producer.extras import Delivery, SmsFallback, plan_extras, with_native_window
+from dispatcher.producer.fallback import fallback_sms
 from dispatcher.producer.ids import new_message_ids
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, Router
 from dispatcher.producer.status import MessageStatus
 from dispatcher.producer.templates import MessageTemplate, Recipients
+from dispatcher.producer.windows import SendingWindow
 from dispatcher.providers.revicom import RevicomAdapter
 from dispatcher.providers.revicom_wire import MAX_UUIDS_PER_STOP, StopResult
 from dispatcher.settings import Settings, load_settings
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
+from dispatcher.store.schedule import Extras
 from dispatcher.store.states import CANCELLED, SUBMITTED
-from dispatcher.taskqueue import TaskSender, celery_config, kick, split_lane
+from dispatcher.taskqueue import TRANSACTIONAL_QUEUE, TaskSender, celery_config, kick, split_lane
 
 log = logging.getLogger(__name__)
+
+#: Providers that take a delivery callback URL per message (Smartswitch's is per account).
+CALLBACK_URL_PROVIDERS = frozenset({"revicom", "bsg"})
 
 
 def celery_client(settings: Settings) -> Celery:
@@ -56,6 +66,13 @@ class Dispatcher:
         self.settings = settings
         self.tasks = tasks if tasks is not None else celery_client(settings)
         self.router = Router(accounts)
+        #: account -> the delivery callback URL its wire items carry (only when callbacks are enabled)
+        self.callback_urls = {
+            name: url
+            for name, account in accounts.items()
+            if account.provider in CALLBACK_URL_PROVIDERS
+            and (url := callback_url(settings, account.provider, name)) is not None
+        }
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Dispatcher:
@@ -72,9 +89,20 @@ class Dispatcher:
         priority: str | None = None,
         idempotency_key: str | None = None,
         deadline_s: float | None = None,
+        send_at: datetime | float | None = None,
+        window: SendingWindow | None = None,
+        webhook_url: str | None = None,
+        fallback: SmsFallback | None = None,
     ) -> str:
-        """Accept one message (transactional unless ``priority`` says otherwise); returns its id."""
+        """Accept one message (transactional unless ``priority`` says otherwise); returns its id.
+
+        ``send_at`` (aware datetime or epoch s): not sent before. ``window``: local hours/days of
+        the subscriber (Revicom applies it; other messages wait for it). ``webhook_url``: status
+        changes are POSTed there. ``fallback``: an RCS message's SMS stand-in.
+        """
         now = time.time()
+        delivery = self._delivery(send_at, window, webhook_url)
+        message = with_native_window(message, window)
         records = prepare(
             [message],
             router=self.router,
@@ -85,8 +113,13 @@ class Dispatcher:
             deadline=now + self._deadline_s(deadline_s),
             now=now,
             idempotency_keys=[idempotency_key],
+            callback_urls=self.callback_urls,
         )
-        return self._store(records, now=now)[0]
+        fallbacks = None
+        if fallback is not None:
+            fallbacks = {records[0].id: (self._fallback_sms(message, fallback, now=now), fallback.deadline_s)}
+        extras = plan_extras([message], records, delivery, now=now, fallbacks=fallbacks)
+        return self._store(records, now=now, extras=extras)[0]
 
     def send_many(
         self,
@@ -96,13 +129,19 @@ class Dispatcher:
         priority: str | None = None,
         idempotency_keys: Sequence[str | None] | None = None,
         deadline_s: float | None = None,
+        send_at: datetime | float | None = None,
+        window: SendingWindow | None = None,
+        webhook_url: str | None = None,
     ) -> list[str]:
         """Accept messages (bulk unless ``priority`` says otherwise); ids in order.
 
         All of them are checked first: one broken message raises InvalidMessage (naming each by
         index) and none is stored. For a known idempotency key the original id comes back.
+        ``send_at``, ``window``, ``webhook_url``: as for ``send``, for every message.
         """
         now = time.time()
+        delivery = self._delivery(send_at, window, webhook_url)
+        messages = [with_native_window(message, window) for message in messages]
         records = prepare(
             messages,
             router=self.router,
@@ -113,17 +152,55 @@ class Dispatcher:
             deadline=now + self._deadline_s(deadline_s),
             now=now,
             idempotency_keys=idempotency_keys,
+            callback_urls=self.callback_urls,
         )
-        return self._store(records, now=now)
+        return self._store(records, now=now, extras=plan_extras(messages, records, delivery, now=now))
 
-    def _store(self, records: Sequence[NewMessage], *, now: float) -> list[str]:
+    def _store(self, records: Sequence[NewMessage], *, now: float, extras: Mapping[str, Extras]) -> list[str]:
         ids: list[str] = []
         for start in range(0, len(records), INTAKE_CHUNK):
             chunk = records[start : start + INTAKE_CHUNK]
-            ids += self.store.add_messages(chunk, now=now)
+            if extras:
+                ids += self.store.add_with_extras(chunk, extras, now=now)
+            else:
+                ids += self.store.add_messages(chunk, now=now)
             # Kick per chunk: a large call starts sending while the rest is still being stored.
-            self._kick({record.lane for record in chunk})
+            self._kick(
+                {
+                    record.lane
+                    for record in chunk
+                    if record.id not in extras or extras[record.id].release_at is None
+                }
+            )
         return ids
+
+    def _delivery(
+        self, send_at: datetime | float | None, window: SendingWindow | None, webhook_url: str | None
+    ) -> Delivery:
+        return Delivery.checked(
+            send_at=send_at,
+            window=window,
+            webhook_url=webhook_url,
+            default_webhook_url=self.settings.webhook_url,
+        )
+
+    def _fallback_sms(self, message: Message, fallback: SmsFallback, *, now: float) -> NewMessage:
+        """The SMS stand-in of an RCS message, checked and encoded now (its id fixed now, too)."""
+        if not isinstance(message, BsgRcs):
+            raise InvalidMessage(
+                [Problem("fallback", type(message).__name__, "only RCS messages fall back to SMS")]
+            )
+        return prepare(
+            [fallback_sms(message, fallback, self.accounts)],
+            router=self.router,
+            accounts=self.accounts,
+            account=fallback.account,
+            priority=TRANSACTIONAL_QUEUE,
+            single=True,
+            deadline=now + fallback.deadline_s + self.settings.default_deadline_s,
+            now=now,
+            callback_urls=self.callback_urls,
+        )[0]
 
     def _kick(self, lanes: Iterable[str]) -> None:
         for lane in lanes:
@@ -139,9 +216,13 @@ class Dispatcher:
     # --- following and cancelling ---
 
     def status(self, message_id: str) -> MessageStatus | None:
-        """The message's state, history and provider facts; None for an unknown id."""
+        """The message's state, history and provider facts (and its fallback links); None for an
+        unknown id."""
         record = self.store.get(message_id)
-        return MessageStatus.from_record(record) if record is not None else None
+        if record is None:
+            return None
+        fallback_id, fallback_of = self.store.fallback_links(message_id)
+        return MessageStatus.from_record(record, fallback_id=fallback_id, fallback_of=fallback_of)
 
     def cancel(self, message_id: str) -> str:
         """Cancel a message that has not gone out; returns its state after ("" for an unknown id).
@@ -198,12 +279,15 @@ class Dispatcher:
         campaign_id: str | None = None,
         priority: str | None = None,
         deadline_s: float | None = None,
+        send_at: datetime | float | None = None,
+        window: SendingWindow | None = None,
+        webhook_url: str | None = None,
     ) -> str:
         """Send ``template`` to every recipient (numbers, dicts or a CSV path); returns the campaign id.
 
         Recipients are read in chunks of ``INTAKE_CHUNK`` (constant memory), all checked before
         any is stored: a broken recipient raises InvalidMessage naming its row (0-based) and
-        nothing of the campaign is stored.
+        nothing of the campaign is stored. ``send_at``, ``window``, ``webhook_url``: as for ``send``.
         """
         now = time.time()
         intake = CampaignIntake(
@@ -213,6 +297,7 @@ class Dispatcher:
             account=account,
             priority=priority,
             deadline_s=self._deadline_s(deadline_s),
+            delivery=self._delivery(send_at, window, webhook_url),
         )
         return intake.run(recipients)
 

@@ -14,7 +14,7 @@ import orjson
 
 from dispatcher.accounts import Account, SmartswitchAccount
 from dispatcher.errors import ConfigurationError, InvalidMessage, Problem
-from dispatcher.models.bsg import BsgRcs
+from dispatcher.models.bsg import CALLBACK_URL_MAX, BsgRcs
 from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.providers import bsg, revicom_wire
 from dispatcher.providers.smartswitch import request as smartswitch_request
@@ -24,23 +24,57 @@ from dispatcher.providers.smartswitch.request import MESSAGE_PATH as SMARTSWITCH
 ASSUMED_CREDENTIALS_BYTES = 160
 
 
-def encode_wire(message: object, message_id: str, account: Account) -> bytes:
-    """The JSON of ``message``'s wire item for ``account``; raises InvalidMessage when it cannot go."""
+#: The Revicom events our callback URL asks for: every state change (price and click are not states).
+REVICOM_CALLBACK_EVENTS = ("sent", "delivered", "read")
+
+
+def encode_wire(message: object, message_id: str, account: Account, callback_url: str | None = None) -> bytes:
+    """The JSON of ``message``'s wire item for ``account``; raises InvalidMessage when it cannot go.
+
+    ``callback_url``: where the provider reports delivery (Revicom and BSG take it per message).
+    """
     if isinstance(message, SmartswitchSms):
         return _smartswitch_group(message, message_id, account)
     if isinstance(message, BsgRcs):
-        return _bsg_item(message, message_id)
-    return orjson.dumps(revicom_wire.wire_message(message))  # type: ignore[arg-type]
+        return _bsg_item(message, message_id, callback_url)
+    item = revicom_wire.wire_message(message)  # type: ignore[arg-type]
+    if callback_url is not None:
+        _refuse_own_callback(getattr(message, "callback_url", None))
+        item["callbackUrl"] = callback_url
+        item["callbackEvents"] = list(REVICOM_CALLBACK_EVENTS)
+    return orjson.dumps(item)
 
 
-def _bsg_item(message: BsgRcs, message_id: str) -> bytes:
+def _bsg_item(message: BsgRcs, message_id: str, callback_url: str | None) -> bytes:
     if message.phone.reference_id is not None:
         raise InvalidMessage(
             [Problem("phone.reference_id", message.phone.reference_id, _OURS.format(name="reference_id"))]
         )
     item = bsg.wire_message(message)
     item["phone"]["reference_id"] = message_id
+    if callback_url is not None:
+        _refuse_own_callback(message.callback_url)
+        if len(callback_url) > CALLBACK_URL_MAX:
+            raise ConfigurationError(
+                f"the callback URL is {len(callback_url)} characters; BSG takes at most "
+                f"{CALLBACK_URL_MAX}: shorten DISPATCHER_CALLBACK_BASE_URL or the callback secret"
+            )
+        item["callback_url"] = callback_url
     return orjson.dumps(item)
+
+
+def _refuse_own_callback(value: object) -> None:
+    if value is not None:
+        raise InvalidMessage(
+            [
+                Problem(
+                    "callback_url",
+                    value,
+                    "is set by the dispatcher when callbacks are enabled; ask for status webhooks "
+                    "with webhook_url instead",
+                )
+            ]
+        )
 
 
 def _smartswitch_group(message: SmartswitchSms, message_id: str, account: Account) -> bytes:

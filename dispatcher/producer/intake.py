@@ -27,8 +27,12 @@ def prepare(
     campaign: str | None = None,
     idempotency_keys: Sequence[str | None] | None = None,
     field_prefix: str = "messages",
+    callback_urls: Mapping[str, str] | None = None,
 ) -> list[NewMessage]:
-    """Records for ``messages``; raises InvalidMessage naming every broken message (by index)."""
+    """Records for ``messages``; raises InvalidMessage naming every broken message (by index).
+
+    ``callback_urls``: account -> the delivery callback URL its wire items carry (when enabled).
+    """
     if idempotency_keys is not None and len(idempotency_keys) != len(messages):
         raise InvalidMessage(
             [
@@ -53,7 +57,8 @@ def prepare(
                 route = routes[type(message)] = router.route(
                     message, account=account, priority=priority, single=single
                 )
-            wire = encode_wire(message, message_id, accounts[route.account])
+            callback = callback_urls.get(route.account) if callback_urls is not None else None
+            wire = encode_wire(message, message_id, accounts[route.account], callback)
         except InvalidMessage as exc:
             problems += [_indexed(problem, field_prefix, index, single) for problem in exc.problems]
             continue

@@ -20,13 +20,19 @@ class MessageStatus:
     provider_message_id: str | None
     reason: str | None
     history: tuple[Transition, ...]
+    #: The SMS sent as this RCS message's fallback, if one was.
+    fallback_id: str | None = None
+    #: The RCS message this SMS stands in for, if it is a fallback.
+    fallback_of: str | None = None
 
     @property
     def final(self) -> bool:
         return self.state in FINAL_STATES
 
     @classmethod
-    def from_record(cls, record: MessageRecord) -> MessageStatus:
+    def from_record(
+        cls, record: MessageRecord, *, fallback_id: str | None = None, fallback_of: str | None = None
+    ) -> MessageStatus:
         return cls(
             id=record.id,
             state=record.state,
@@ -38,4 +44,6 @@ class MessageStatus:
             provider_message_id=record.provider_message_id,
             reason=record.reason,
             history=record.history,
+            fallback_id=fallback_id,
+            fallback_of=fallback_of,
         )

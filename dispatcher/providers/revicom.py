@@ -34,6 +34,8 @@ from dispatcher.providers.revicom_wire import (
     read_reply,
     remote_messages,
     stop_results,
+    tagged,
+    tagged_body,
     wire_batch,
     wire_message,
 )
@@ -77,18 +79,24 @@ class RevicomAdapter:
 
         Items that do not carry the tag yet get it; one outcome per item, in order.
         """
-        if not 1 <= len(items) <= MAX_MESSAGES_PER_REQUEST or not is_valid_tag(request_tag):
-            raise ValueError(f"{len(items)} items with tag {request_tag!r}: not a valid Revicom request")
-        batch = [_tagged(item, request_tag) for item in items]
-        body = encode_batch(batch)
-        log.debug("revicom send: %d messages, %d bytes, tag %s", len(batch), len(body), request_tag)
+        _check_request(len(items), request_tag)
+        body = encode_batch([tagged(item, request_tag) for item in items])
+        return self._post_batch(body, len(items), request_tag)
+
+    def send_encoded(self, wires: Sequence[bytes], *, request_tag: str) -> list[Outcome]:
+        """``send_wire`` for wire items stored as JSON (what the pipeline holds), without decoding them."""
+        _check_request(len(wires), request_tag)
+        return self._post_batch(tagged_body(wires, request_tag), len(wires), request_tag)
+
+    def _post_batch(self, body: bytes, count: int, request_tag: str) -> list[Outcome]:
+        log.debug("revicom send: %d messages, %d bytes, tag %s", count, len(body), request_tag)
         reply = self.transport.request(
             "POST",
             MESSAGE_PATH,
             data=body,
             headers={**self._headers(), "Content-Type": "application/json"},
         )
-        return outcomes_from_send(read_reply(reply.status, reply.body), expected=len(batch))
+        return outcomes_from_send(read_reply(reply.status, reply.body), expected=count)
 
     def find_by_tag(self, tag: str) -> list[RemoteMessage]:
         """Every message the provider holds with ``tag``, following pages until the last one."""
@@ -137,6 +145,6 @@ class RevicomAdapter:
         self.transport.close()
 
 
-def _tagged(item: dict[str, Any], request_tag: str) -> dict[str, Any]:
-    tags = item.get("tags", [])
-    return item if request_tag in tags else {**item, "tags": [*tags, request_tag]}
+def _check_request(count: int, request_tag: str) -> None:
+    if not 1 <= count <= MAX_MESSAGES_PER_REQUEST or not is_valid_tag(request_tag):
+        raise ValueError(f"{count} items with tag {request_tag!r}: not a valid Revicom request")

@@ -63,3 +63,34 @@ class Keys:
     def held(self) -> str:
         """Campaigns stored but not yet released to their lanes → when their intake began."""
         return f"{self.root}held"
+
+    @property
+    def scheduled(self) -> str:
+        """Scheduled message id → when it may go to its lane (send time or window opening)."""
+        return f"{self.root}sched"
+
+    @property
+    def early(self) -> str:
+        """Parked callbacks: ``<provider> <provider id>`` → when beat next looks for its record."""
+        return f"{self.root}early"
+
+    def early_events(self, provider: str, provider_message_id: str) -> str:
+        return f"{self.root}early:{provider}:{provider_message_id}"
+
+    @property
+    def fallback_due(self) -> str:
+        """RCS id → when its SMS fallback is due (its deadline, or soon once claimed and not yet created)."""
+        return f"{self.root}fbdue"
+
+    @property
+    def webhook_watch(self) -> str:
+        """Message id with a webhook → when beat next reads its history for new status changes."""
+        return f"{self.root}wh:watch"
+
+    @property
+    def webhook_due(self) -> str:
+        """Webhook event id → when its next POST attempt is due."""
+        return f"{self.root}wh:due"
+
+    def webhook_event(self, event_id: str) -> str:
+        return f"{self.root}wh:e:{event_id}"

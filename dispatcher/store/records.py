@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate, pairwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,15 +123,18 @@ def batch_items_from_reply(reply: Sequence[bytes]) -> tuple[BatchItem, ...]:
     """Items from the packed reply of ``take_batch.lua``: ids, attempts, deadlines and wire lengths
     space-joined, then the wire items concatenated."""
     ids, attempts, deadlines, wire_lengths, wires = reply
-    items = []
-    offset = 0
-    for message_id, attempt_count, deadline, length in zip(
-        ids.split(), attempts.split(), deadlines.split(), wire_lengths.split(), strict=True
-    ):
-        end = offset + int(length)
-        items.append(BatchItem(message_id.decode(), wires[offset:end], int(attempt_count), float(deadline)))
-        offset = end
-    return tuple(items)
+    # Whole-reply splits and conversions: this runs for every message the pipeline sends.
+    offsets = [0, *accumulate(map(int, wire_lengths.split()))]
+    return tuple(
+        BatchItem(message_id, wire, attempt_count, deadline)
+        for message_id, wire, attempt_count, deadline in zip(
+            ids.decode().split(),
+            [wires[start:end] for start, end in pairwise(offsets)],
+            map(int, attempts.split()),
+            map(float, deadlines.split()),
+            strict=True,
+        )
+    )
 
 
 def batch_from_hash(batch_id: str, fields: RawHash, items: tuple[BatchItem, ...]) -> Batch:

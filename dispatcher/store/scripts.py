@@ -17,13 +17,22 @@ from dispatcher.store.states import lua_tables
 _LUA_DIRECTORY = Path(__file__).with_name("lua")
 _TABLES_MARK = "--@STATE_TABLES@"
 #: Scripts that move no message through a state: no prelude, no shared ARGV.
-_WITHOUT_PRELUDE = frozenset({"claim_runner", "release_campaign", "discard_campaign"})
+_WITHOUT_PRELUDE = frozenset(
+    {"claim_runner", "release_campaign", "discard_campaign", "webhook_scan", "claim_webhooks"}
+)
+#: ``--@include <name>`` in a script is replaced by ``lua/<name>.lua`` (helpers shared by scripts).
+_INCLUDE_MARK = "--@include "
 
 
 @cache
 def script_text(name: str) -> str:
     """The full text of script ``name``: the rendered prelude, then the script itself."""
-    body = (_LUA_DIRECTORY / f"{name}.lua").read_text(encoding="utf-8")
+    body = "".join(
+        (_LUA_DIRECTORY / f"{line[len(_INCLUDE_MARK) :].strip()}.lua").read_text(encoding="utf-8")
+        if line.startswith(_INCLUDE_MARK)
+        else line
+        for line in (_LUA_DIRECTORY / f"{name}.lua").read_text(encoding="utf-8").splitlines(keepends=True)
+    )
     if name in _WITHOUT_PRELUDE:
         return body
     prelude = (_LUA_DIRECTORY / "prelude.lua").read_text(encoding="utf-8")
@@ -49,3 +58,11 @@ class Scripts:
         self.claim_runner = load("claim_runner")
         self.release_campaign = load("release_campaign")
         self.discard_campaign = load("discard_campaign")
+        # Callbacks, schedules, fallback and webhooks (dispatcher/store/events.py).
+        self.annotate = load("annotate")
+        self.release_scheduled = load("release_scheduled")
+        self.apply_reports = load("apply_reports")
+        self.apply_early = load("apply_early")
+        self.claim_fallbacks = load("claim_fallbacks")
+        self.webhook_scan = load("webhook_scan")
+        self.claim_webhooks = load("claim_webhooks")

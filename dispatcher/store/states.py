@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 ACCEPTED = "accepted"
+#: Waiting for its send time (or its sending window) in ``{P}:sched``, out of every lane.
+SCHEDULED = "scheduled"
 QUEUED = "queued"
 SENDING = "sending"
 SUBMITTED = "submitted"
@@ -27,6 +29,7 @@ CANCELLED = "cancelled"
 #: Every state a message can be in, in lifecycle order.
 ALL_STATES: tuple[str, ...] = (
     ACCEPTED,
+    SCHEDULED,
     QUEUED,
     SENDING,
     SUBMITTED,
@@ -54,7 +57,9 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
     ACCEPTED: frozenset({QUEUED, CANCELLED, REJECTED, EXPIRED}),
     # ``queued -> submitted``: a provider's acceptance that arrives after its batch was given back
     # (a late record) must win, or the message would be taken and sent a second time.
-    QUEUED: frozenset({SENDING, SUBMITTED, CANCELLED, EXPIRED, FAILED}),
+    # ``queued -> scheduled``: intake stores every message queued, then parks those with a send time.
+    QUEUED: frozenset({SENDING, SUBMITTED, CANCELLED, EXPIRED, FAILED, SCHEDULED}),
+    SCHEDULED: frozenset({QUEUED, CANCELLED, EXPIRED}),
     SENDING: frozenset({QUEUED, SUBMITTED, REJECTED, FAILED, UNKNOWN, EXPIRED}),
     # ``submitted -> cancelled`` only when the provider confirmed a stop (``Store.confirm_stopped``).
     SUBMITTED: _PROVIDER_OUTCOMES | {CANCELLED},
@@ -65,7 +70,7 @@ TRANSITIONS: Mapping[str, frozenset[str]] = {
 
 
 #: What a producer's cancel may still stop on our side (``Store.cancel``): nothing has left yet.
-CANCELLABLE_STATES: tuple[str, ...] = (ACCEPTED, QUEUED)
+CANCELLABLE_STATES: tuple[str, ...] = (ACCEPTED, SCHEDULED, QUEUED)
 
 
 def allowed(source: str, target: str) -> bool:

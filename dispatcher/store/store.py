@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import cast
 
-import orjson
 import redis
 
 from dispatcher.settings import Settings
 from dispatcher.store.batches import BatchStore
+from dispatcher.store.fallbacks import FallbackStore
+from dispatcher.store.intake import intake_args, stored_ids
 from dispatcher.store.lanes import LaneStore
 from dispatcher.store.records import (
     MessageRecord,
@@ -19,7 +20,10 @@ from dispatcher.store.records import (
     message_from_hash,
     one_line,
 )
+from dispatcher.store.reports import ReportStore
+from dispatcher.store.schedule import ScheduleStore
 from dispatcher.store.states import ALL_STATES, CANCELLABLE_STATES, CANCELLED, QUEUED, SENDING, SUBMITTED
+from dispatcher.store.webhooks import WebhookStore
 
 #: Messages per ``add_messages.lua`` call: large enough to amortise the round trip, small enough
 #: that one call never blocks Redis for more than a few milliseconds.
@@ -27,7 +31,7 @@ INTAKE_CHUNK = 1000
 _CAMPAIGN_IDS_PAGE = 1000
 
 
-class Store(LaneStore, BatchStore):
+class Store(LaneStore, BatchStore, ScheduleStore, ReportStore, FallbackStore, WebhookStore):
     """Every Redis operation of the dispatch pipeline; multi-key changes are atomic Lua scripts."""
 
     @classmethod
@@ -44,25 +48,11 @@ class Store(LaneStore, BatchStore):
         """
         stored: list[str] = []
         for start in range(0, len(messages), INTAKE_CHUNK):
-            flat: list[str] = []
-            for message in messages[start : start + INTAKE_CHUNK]:
-                flat += [
-                    message.id,
-                    message.lane,
-                    message.provider,
-                    message.wire.decode(),
-                    f"{message.deadline:.3f}",
-                    message.campaign or "",
-                    message.idempotency_key or "",
-                ]
+            chunk = messages[start : start + INTAKE_CHUNK]
             known = self._scripts.add_messages(
-                keys=[self._keys.lanes],
-                args=[*self._prelude_args(now), f"{now:.3f}", orjson.dumps(flat), "1" if hold else "0"],
+                keys=[self._keys.lanes], args=intake_args(self._prelude_args(now), chunk, now, hold)
             )
-            chunk_ids = flat[::7]
-            for position, existing_id in zip(known[::2], known[1::2], strict=True):
-                chunk_ids[position] = decoded(existing_id)
-            stored += chunk_ids
+            stored += stored_ids(chunk, known)
         return stored
 
     def get(self, message_id: str) -> MessageRecord | None:

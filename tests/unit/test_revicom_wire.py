@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import pytest
 
 from dispatcher.errors import (
@@ -29,6 +30,8 @@ from dispatcher.providers.revicom_wire import (
     read_reply,
     remote_messages,
     stop_results,
+    tagged,
+    tagged_body,
 )
 from tests.provider_examples import (
     REVICOM_SEND_SUCCESS,
@@ -140,6 +143,29 @@ def test_encoded_batch_is_utf8_json_with_text_unescaped() -> None:
     assert json.loads(body)[0]["content"]["text"] == "Код авторизации от revicom: 3 4 5 6"
 
 
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"channelType": "SMS", "senderName": "S", "destination": NUMBER, "content": "Hi"},
+        {"channelType": "SMS", "senderName": "S", "destination": NUMBER, "content": 'say "tags" {}'},
+        {"channelType": "SMS", "senderName": "S", "destination": NUMBER, "content": "Привет"},
+        {"channelType": "SMS", "senderName": "S", "destination": NUMBER, "content": "x", "tags": ["own"]},
+        {"channelType": "SMS", "senderName": "S", "destination": NUMBER, "content": "x", "tags": ["req"]},
+        {"channelType": "SMS", "senderName": "tags", "destination": NUMBER, "content": "x"},
+    ],
+)
+def test_body_from_stored_wire_items_is_the_encoded_tagged_batch(item: dict[str, Any]) -> None:
+    stored = orjson.dumps(item)
+    body = tagged_body([stored, stored], "req")
+    assert body == encode_batch([tagged(item, "req"), tagged(item, "req")])
+    assert [sent["tags"][-1] for sent in json.loads(body)] == ["req", "req"]
+
+
+def test_stored_wire_item_not_in_compact_form_is_still_tagged() -> None:
+    body = tagged_body([b' { "content" : "x" } '], "req")
+    assert json.loads(body) == [{"content": "x", "tags": ["req"]}]
+
+
 # ---- replies --------------------------------------------------------------------------------------
 
 
@@ -174,6 +200,8 @@ def test_item_count_that_does_not_match_is_unexpected() -> None:
         [],
         {"items": [{"messageUuid": "u1"}]},
         {"items": [{"messageUuid": "u1", "code": "201"}]},
+        {"items": [{"messageUuid": "u1", "code": 201.0}]},
+        {"items": [{"messageUuid": "", "code": 201}]},
         {"items": [{"code": 201}]},
         {"items": ["u1"]},
     ],

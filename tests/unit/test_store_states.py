@@ -57,9 +57,9 @@ def test_unknown_is_settled_by_a_provider_report_only() -> None:
 
 def test_cancel_only_before_sending_or_after_a_confirmed_provider_stop() -> None:
     sources = {source for source in ALL_STATES if allowed(source, CANCELLED)}
-    assert sources == {"accepted", QUEUED, "submitted"}
+    assert sources == {"accepted", "scheduled", QUEUED, "submitted"}
     # A producer's cancel is narrower: what the provider holds needs its stop endpoint first.
-    assert set(CANCELLABLE_STATES) == {"accepted", QUEUED}
+    assert set(CANCELLABLE_STATES) == {"accepted", "scheduled", QUEUED}
 
 
 def test_a_state_never_moves_to_itself() -> None:

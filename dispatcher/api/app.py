@@ -1,0 +1,81 @@
+"""``POST /v1/callbacks/{provider}/{secret}``: provider delivery callbacks (docs/pipeline.md §6).
+
+Answers: 200 with what was done; 401 for a wrong secret; 404 for a provider or account that is not
+ours (or callbacks not enabled); 400 for a body the provider's parser refuses; 413 for a huge body;
+503 when the store cannot be reached (the provider retries). Never a 500, and nothing changes
+unless the answer is 200. Logs name fields and rules, never numbers or the secret.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from dispatcher.callbacks.service import CallbackService, InvalidCallback, UnknownRoute, describe_problems
+
+log = logging.getLogger(__name__)
+
+#: Revicom posts up to 1,000 events at once (~250 kB); anything far larger is not a callback.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def create_app(service: CallbackService, *, secret: str | None) -> FastAPI:
+    """The API app; ``secret`` None: callbacks are not enabled (every callback gets 404)."""
+    app = FastAPI(title="dispatcher", docs_url=None, redoc_url=None, openapi_url=None)
+    expected = secret.encode() if secret is not None else None
+
+    @app.get("/v1/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/callbacks/{provider}/{given_secret}")
+    async def callback(
+        provider: str, given_secret: str, request: Request, account: str | None = None
+    ) -> JSONResponse:
+        if expected is None:
+            return _answer(404, "callbacks are not enabled")
+        # Constant time: the secret is the callbacks' only credential.
+        if not hmac.compare_digest(given_secret.encode(), expected):
+            log.warning("callback %s: wrong secret", provider)
+            return _answer(401, "wrong secret")
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _answer(413, f"body over {MAX_BODY_BYTES} bytes")
+        content_type = request.headers.get("content-type", "")
+        return await run_in_threadpool(_apply, service, provider, body, content_type, account)
+
+    return app
+
+
+def _apply(
+    service: CallbackService, provider: str, body: bytes, content_type: str, account: str | None
+) -> JSONResponse:
+    try:
+        outcome = service.handle(provider, body, content_type, account=account)
+    except UnknownRoute as exc:
+        log.warning("callback %s: %s", provider, exc)
+        return _answer(404, str(exc))
+    except InvalidCallback as exc:
+        problems = describe_problems(exc.problems)
+        log.warning("callback %s: refused: %s", provider, "; ".join(problems))
+        return JSONResponse({"error": "invalid callback", "problems": problems}, status_code=400)
+    except Exception:
+        # Redis away or a bug: the provider should retry later, not see a crash.
+        log.exception("callback %s: not applied", provider)
+        return _answer(503, "not applied; retry later")
+    return JSONResponse(
+        {
+            "reports": outcome.reports,
+            "moved": outcome.moved,
+            "parked": outcome.parked,
+            "fallbacks": outcome.fallbacks,
+        }
+    )
+
+
+def _answer(status: int, error: str) -> JSONResponse:
+    return JSONResponse({"error": error}, status_code=status)

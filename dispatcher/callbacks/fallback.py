@@ -1,0 +1,28 @@
+"""Creating claimed SMS fallbacks and starting their lanes: shared by the callback handler (a
+failure report) and beat (a deadline passed, or a creator that died after its claim)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from dispatcher.settings import Settings
+from dispatcher.store import Store
+from dispatcher.taskqueue import TaskSender, kick
+
+log = logging.getLogger(__name__)
+
+
+def send_fallbacks(
+    store: Store, tasks: TaskSender, settings: Settings, rcs_ids: Sequence[str], *, now: float
+) -> int:
+    """Claim the fallbacks of ``rcs_ids`` (none: every one whose deadline passed), create the SMS
+    and kick their lanes; returns how many SMS were handed to the store."""
+    claimed = store.claim_fallbacks(rcs_ids, now=now) if rcs_ids else store.claim_fallbacks(now=now)
+    if not claimed:
+        return 0
+    created = store.create_fallbacks(claimed, now=now)
+    for lane in sorted({sms.lane for sms in created}):
+        kick(store, tasks, lane, settings, now=now)
+    log.info("fallback: %d SMS for RCS messages %s", len(created), ", ".join(claimed[:5]))
+    return len(created)

@@ -1,0 +1,92 @@
+"""RCS → SMS fallback in the store: the SMS is encoded at intake (its id fixed then, its payload on
+the RCS record), claimed at most once per RCS message, and created idempotently (docs/pipeline.md §8).
+
+Fields on the RCS record: ``fb`` the SMS as JSON (``NewMessage`` fields), ``fbi`` its id, ``fbx``
+claimed. On the SMS record: ``fo`` the RCS message's id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import orjson
+
+from dispatcher.store.base import StoreBase
+from dispatcher.store.intake import intake_args
+from dispatcher.store.records import NewMessage, decoded
+
+#: A claimed fallback stays in ``{P}:fbdue`` this long: if its creator died, beat creates it.
+OUTBOX_RETRY_S = 30.0
+FALLBACK_CHUNK = 1000
+
+
+def fallback_payload(sms: NewMessage) -> str:
+    """The ``fb`` field: the SMS as the store will take it."""
+    return orjson.dumps(
+        {
+            "id": sms.id,
+            "lane": sms.lane,
+            "provider": sms.provider,
+            "wire": sms.wire.decode(),
+            "deadline": sms.deadline,
+        }
+    ).decode()
+
+
+def _sms_from_payload(raw: bytes) -> NewMessage:
+    document = orjson.loads(raw)
+    return NewMessage(
+        id=document["id"],
+        lane=document["lane"],
+        provider=document["provider"],
+        wire=document["wire"].encode(),
+        deadline=float(document["deadline"]),
+    )
+
+
+class FallbackStore(StoreBase):
+    def claim_fallbacks(self, rcs_ids: Sequence[str] = (), *, now: float) -> list[str]:
+        """Claim the fallbacks of these RCS messages (none given: those whose deadline passed);
+        returns the RCS ids whose SMS is to be created with ``create_fallbacks``."""
+        reply = self._scripts.claim_fallbacks(
+            keys=[self._keys.fallback_due],
+            args=[*self._prelude_args(now), f"{now:.3f}", OUTBOX_RETRY_S, FALLBACK_CHUNK, *rcs_ids],
+        )
+        return [decoded(rcs_id) for rcs_id in reply]
+
+    def create_fallbacks(self, rcs_ids: Sequence[str], *, now: float) -> list[NewMessage]:
+        """Store the claimed SMS of these RCS messages (an SMS already stored is left as it is: its
+        id was fixed at intake) linked to its RCS message, and close the claims; the SMS stored."""
+        pipe = self._client.pipeline(transaction=False)
+        for rcs_id in rcs_ids:
+            pipe.hget(self._keys.message(rcs_id), "fb")
+        pairs = [
+            (rcs_id, _sms_from_payload(raw))
+            for rcs_id, raw in zip(rcs_ids, pipe.execute(), strict=True)
+            if raw is not None
+        ]
+        if not pairs:
+            return []
+        sms = [message for _, message in pairs]
+        entries = [{"id": message.id, "f": ["fo", rcs_id]} for rcs_id, message in pairs]
+        pipe = self._client.pipeline(transaction=True)
+        self._scripts.add_messages(
+            keys=[self._keys.lanes], args=intake_args(self._prelude_args(now), sms, now, False), client=pipe
+        )
+        self._scripts.annotate(
+            keys=[self._keys.scheduled, self._keys.fallback_due, self._keys.webhook_watch],
+            args=[*self._prelude_args(now), f"{now:.3f}", orjson.dumps(entries)],
+            client=pipe,
+        )
+        pipe.zrem(self._keys.fallback_due, *(rcs_id for rcs_id, _ in pairs))
+        pipe.execute()
+        return sms
+
+    def fallback_links(self, message_id: str) -> tuple[str | None, str | None]:
+        """(the SMS created as this message's fallback, the RCS message this SMS stands in for)."""
+        fields = self._client.hmget(self._keys.message(message_id), ["fbx", "fbi", "fo"])
+        claimed, sms_id, rcs_id = fields
+        return (
+            decoded(sms_id) if claimed is not None and sms_id is not None else None,
+            decoded(rcs_id) if rcs_id is not None else None,
+        )

@@ -1,0 +1,21 @@
+-- Take due webhook events for one sender: each is leased (its due time pushed past the POST's
+-- timeout) so no other sender posts it meanwhile; events whose hash expired are dropped.
+-- KEYS[1] {P}:wh:due
+-- ARGV[1] key root; ARGV[2] now, epoch s; ARGV[3] at most this many; ARGV[4] lease, s
+-- Returns 4 values per event: event id, URL, body, attempts made so far.
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local reply = {}
+local lease_until = tonumber(ARGV[2]) + tonumber(ARGV[4])
+for _, event_id in ipairs(due) do
+  local e = redis.call('HMGET', ARGV[1] .. 'wh:e:' .. event_id, 'u', 'b', 'n')
+  if e[1] then
+    redis.call('ZADD', KEYS[1], lease_until, event_id)
+    reply[#reply + 1] = event_id
+    reply[#reply + 1] = e[1]
+    reply[#reply + 1] = e[2]
+    reply[#reply + 1] = e[3]
+  else
+    redis.call('ZREM', KEYS[1], event_id)
+  end
+end
+return reply

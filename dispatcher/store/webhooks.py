@@ -1,0 +1,71 @@
+"""Webhook events in the store: beat turns the status changes of watched messages into events
+(``webhook_scan.lua``), senders lease due events, and each is deleted once delivered or retried
+later (docs/pipeline.md §9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dispatcher.store.base import StoreBase
+from dispatcher.store.records import decoded
+
+#: Watched messages whose history beat reads per call, and how soon it reads a live one again.
+SCAN_CHUNK = 2000
+RESCAN_AFTER_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookEvent:
+    id: str
+    url: str
+    body: bytes
+    attempts: int
+
+
+class WebhookStore(StoreBase):
+    def scan_webhooks(self, *, now: float, default_url: str | None, event_ttl_s: float) -> int:
+        """New webhook events from the watched messages' histories; how many were created."""
+        return int(
+            self._scripts.webhook_scan(
+                keys=[self._keys.webhook_watch, self._keys.webhook_due],
+                args=[
+                    self._keys.root,
+                    f"{now:.3f}",
+                    SCAN_CHUNK,
+                    default_url or "",
+                    event_ttl_s,
+                    RESCAN_AFTER_S,
+                ],
+            )
+        )
+
+    def take_webhooks(self, *, now: float, limit: int, lease_s: float) -> list[WebhookEvent]:
+        """Due events, leased to the caller for ``lease_s``."""
+        reply = self._scripts.claim_webhooks(
+            keys=[self._keys.webhook_due], args=[self._keys.root, f"{now:.3f}", limit, lease_s]
+        )
+        return [
+            WebhookEvent(decoded(event_id), decoded(url), body, int(attempts))
+            for event_id, url, body, attempts in zip(
+                reply[::4], reply[1::4], reply[2::4], reply[3::4], strict=True
+            )
+        ]
+
+    def webhook_delivered(self, event_id: str) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.delete(self._keys.webhook_event(event_id))
+        pipe.zrem(self._keys.webhook_due, event_id)
+        pipe.execute()
+
+    def webhook_failed(self, event_id: str, *, retry_at: float | None) -> None:
+        """Count a failed attempt; try again at ``retry_at``, or drop the event when None."""
+        if retry_at is None:
+            self.webhook_delivered(event_id)
+            return
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hincrby(self._keys.webhook_event(event_id), "n", 1)
+        pipe.zadd(self._keys.webhook_due, {event_id: retry_at}, xx=True)
+        pipe.execute()
+
+    def pending_webhooks(self) -> int:
+        return int(self._client.zcard(self._keys.webhook_due))
