@@ -1,5 +1,5 @@
-"""Every Revicom rule from the provider pages: a violation is an InvalidMessage naming field, value
-and rule; valid input passes."""
+"""Every Revicom rule of the fields all channels share, and of SMS and VK: a violation is an
+InvalidMessage naming field, value and rule; valid input passes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dispatcher.errors import InvalidMessage, Problem
+from dispatcher.errors import InvalidMessage
 from dispatcher.models.common import build
 from dispatcher.models.revicom import (
     RevicomFlashCall,
@@ -17,48 +17,15 @@ from dispatcher.models.revicom import (
     RevicomVoiceCode,
     build_revicom_message,
 )
-from dispatcher.models.revicom_fields import voicecode_text
-
-NUMBER = "14085553911"
-FMT = "%Y-%m-%d %H:%M:%S"
-
-SMS = {"destination": NUMBER, "sender_name": "SENDER", "text": "Message Text"}
-VOICECODE = {"destination": NUMBER, "text": "Код авторизации от revicom: 3 4 5 6"}
-FLASHCALL = {"destination": NUMBER, "sender_name": "any sender", "code": "1234"}
-VK = {"destination": NUMBER, "sender_name": "group", "text": "Привет"}
-
-BASES: dict[type[Any], dict[str, Any]] = {
-    RevicomSms: SMS,
-    RevicomVoiceCode: VOICECODE,
-    RevicomFlashCall: FLASHCALL,
-    RevicomVk: VK,
-}
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def local(moment: datetime) -> str:
-    return moment.strftime(FMT)
-
-
-def problem_for(model: type[Any], data: dict[str, Any], field: str) -> Problem:
-    with pytest.raises(InvalidMessage) as caught:
-        build(model, data)
-    matching = [problem for problem in caught.value.problems if problem.field == field]
-    assert matching, f"no problem for {field}: {caught.value.problems}"
-    return matching[0]
-
-
-def assert_breaks(model: type[Any], changes: dict[str, Any], field: str, rule: str) -> None:
-    """Applying ``changes`` to a valid message breaks ``field`` with a rule mentioning ``rule``."""
-    problem = problem_for(model, {**BASES[model], **changes}, field)
-    assert rule in problem.rule
-    top, _, index = field.partition(".")
-    expected = changes[top][int(index)] if index else changes[top]
-    assert problem.value == expected
-
+from tests.unit.revicom_support import (
+    BASES,
+    NUMBER,
+    SMS,
+    VK,
+    assert_breaks,
+    local,
+    utc_now,
+)
 
 # ---- valid messages ------------------------------------------------------------------------------
 
@@ -318,115 +285,3 @@ def test_local_completion_time_without_send_time_is_not_in_the_past() -> None:
 @pytest.mark.parametrize("field", ["hours", "days", "local_send_time", "use_local_time", "short_url"])
 def test_scheduling_is_only_for_sms_and_vk(model: type[Any], field: str) -> None:
     assert_breaks(model, {field: [1]}, field, "Extra inputs")
-
-
-# ---- VOICECODE ------------------------------------------------------------------------------------
-
-
-def test_voicecode_sender_name_is_always_voicecode() -> None:
-    assert build(RevicomVoiceCode, VOICECODE).sender_name == "voicecode"
-    assert build(RevicomVoiceCode, {**VOICECODE, "sender_name": "voicecode"}).sender_name == "voicecode"
-    assert_breaks(RevicomVoiceCode, {"sender_name": "BRAND"}, "sender_name", "always use the sender name")
-
-
-@pytest.mark.parametrize("code", ["1234", "1 2 3 4", "1-2-3-4"])
-def test_voicecode_accepts_the_three_code_styles(code: str) -> None:
-    text = f"Код авторизации от My Brand: {code}"
-    assert build(RevicomVoiceCode, {**VOICECODE, "text": text}).text == text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "",
-        "Your code: 1234",
-        "Код авторизации от revicom: 123",
-        "Код авторизации от revicom: 12345",
-        "Код авторизации от revicom: 1 2-3 4",
-        "Код авторизации от revicom: 1  2 3 4",
-        "Код авторизации от revicom: 12ab",
-        "Код авторизации от revicom: 1234.",
-        "Код авторизации от : 1234",
-        "код авторизации от revicom: 1234",
-        "Код авторизации от revicom:1234",
-        "Код авторизации от revicom: ١٢٣٤",
-        "Код авторизации от revicom\n: 1234",
-        f"Код авторизации от {'b' * 1000}: 1234",
-    ],
-)
-def test_voicecode_text_must_match_template(text: str) -> None:
-    assert_breaks(RevicomVoiceCode, {"text": text}, "text", "Код авторизации от {brand}: {code}")
-
-
-def test_voicecode_text_is_at_most_1000_characters() -> None:
-    fits = f"Код авторизации от {'b' * (1000 - len('Код авторизации от : 1234'))}: 1234"
-    assert len(fits) == 1000
-    assert build(RevicomVoiceCode, {**VOICECODE, "text": fits}).text == fits
-    assert_breaks(RevicomVoiceCode, {"text": fits.replace(": ", "b: ")}, "text", "1..1000 characters")
-
-
-def test_voicecode_external_message_id_is_1_to_100_characters() -> None:
-    assert build(RevicomVoiceCode, {**VOICECODE, "external_message_id": "x" * 100}).external_message_id
-    assert_breaks(RevicomVoiceCode, {"external_message_id": "x" * 101}, "external_message_id", "1..100")
-    assert_breaks(RevicomVoiceCode, {"external_message_id": ""}, "external_message_id", "1..100")
-
-
-def test_external_message_id_is_only_for_voicecode() -> None:
-    assert_breaks(RevicomSms, {"external_message_id": "id1"}, "external_message_id", "Extra inputs")
-
-
-@pytest.mark.parametrize(("style", "code"), [("plain", "3456"), ("spaced", "3 4 5 6"), ("dashed", "3-4-5-6")])
-def test_voicecode_from_code_fills_the_template(style: Any, code: str) -> None:
-    message = RevicomVoiceCode.from_code(
-        destination=NUMBER, brand="revicom", code="3456", style=style, ttl_s=60
-    )
-    assert message.text == f"Код авторизации от revicom: {code}"
-    assert message.ttl_s == 60
-    assert voicecode_text("revicom", "3456", style) == message.text
-
-
-@pytest.mark.parametrize("code", ["12", "12a4", ""])
-def test_voicecode_from_code_refuses_a_bad_code(code: str) -> None:
-    with pytest.raises(InvalidMessage) as caught:
-        RevicomVoiceCode.from_code(destination=NUMBER, brand="revicom", code=code)
-    assert [problem.field for problem in caught.value.problems] == ["text"]
-
-
-# ---- FLASHCALL ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("code", ["123", "12345", "12a4", "١٢٣٤", "", " 123"])
-def test_flashcall_code_is_four_digits(code: str) -> None:
-    assert_breaks(RevicomFlashCall, {"code": code}, "code", "exactly 4 digits")
-
-
-def test_flashcall_code_must_be_a_string() -> None:
-    assert_breaks(RevicomFlashCall, {"code": 1234}, "code", "valid string")
-
-
-# ---- the union ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("channel", "model"),
-    [
-        ("SMS", RevicomSms),
-        ("VOICECODE", RevicomVoiceCode),
-        ("FLASHCALL", RevicomFlashCall),
-        ("VK", RevicomVk),
-    ],
-)
-def test_build_revicom_message_picks_the_model_by_channel(channel: str, model: type[Any]) -> None:
-    assert isinstance(build_revicom_message({**BASES[model], "channel": channel}), model)
-
-
-def test_build_revicom_message_refuses_an_unknown_channel() -> None:
-    with pytest.raises(InvalidMessage, match="WHATSAPP"):
-        build_revicom_message({**SMS, "channel": "WHATSAPP"})
-
-
-def test_build_revicom_message_names_the_field_inside_the_channel() -> None:
-    with pytest.raises(InvalidMessage) as caught:
-        build_revicom_message({**FLASHCALL, "channel": "FLASHCALL", "code": "12"})
-    assert caught.value.problems[0].field == "FLASHCALL.code"
-    assert caught.value.problems[0].value == "12"
