@@ -8,20 +8,14 @@ import uvicorn
 from dispatcher.accounts import load_accounts
 from dispatcher.api import create_app
 from dispatcher.callbacks import CallbackService
+from dispatcher.cli.options import server_options
 from dispatcher.producer import celery_client
 from dispatcher.settings import load_settings
 from dispatcher.store import Store
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port.")
-@click.option(
-    "--log-level",
-    default="info",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
+@server_options(port=8080, log_level="info")
 def api(host: str, port: int, log_level: str) -> None:
     """Receive delivery callbacks from Revicom, BSG and Smartswitch.
 

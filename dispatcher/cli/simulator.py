@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import click
 
+from dispatcher.cli.options import server_options
 from dispatcher.simulator.config import Credentials, MissingCredentials
 from dispatcher.simulator.server import serve
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8900, show_default=True, type=click.IntRange(1, 65535), help="Port.")
-@click.option(
-    "--log-level",
-    default="warning",
-    show_default=True,
-    type=click.Choice(["debug", "info", "warning", "error"]),
-)
+@server_options(port=8900, log_level="warning")
 def simulator(host: str, port: int, log_level: str) -> None:
     """Serve Revicom, Smartswitch and BSG stand-ins with fault injection and callbacks.
 
