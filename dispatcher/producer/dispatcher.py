@@ -239,14 +239,12 @@ class Dispatcher:
         """Ask Revicom to stop submitted messages that wait for their send time; returns how many
         it confirmed (those become ``cancelled``). Others are left as they are."""
         stoppable: dict[str, dict[str, str]] = {}  # account -> provider id -> our id
-        for message_id, provider_id in zip(
-            message_ids, self.store.provider_message_ids(message_ids), strict=True
-        ):
-            record = self.store.get(message_id) if provider_id is not None else None
-            if record is None or provider_id is None:
+        for message_id, submission in zip(message_ids, self.store.submissions(message_ids), strict=True):
+            if submission is None:
                 continue
-            account = self.accounts.get(split_lane(record.lane)[0])
-            if isinstance(account, RevicomAccount) and b'"localSendTime"' in record.wire:
+            provider_id, lane, wire = submission
+            account = self.accounts.get(split_lane(lane)[0])
+            if isinstance(account, RevicomAccount) and b'"localSendTime"' in wire:
                 stoppable.setdefault(account.name, {})[provider_id] = message_id
         stopped = 0
         for account_name, by_provider_id in stoppable.items():

@@ -85,12 +85,16 @@ class Store(LaneStore, BatchStore, ScheduleStore, ReportStore, FallbackStore, We
             states += [decoded(state_after) for _, state_after in pipe.execute()]
         return states
 
-    def provider_message_ids(self, message_ids: Sequence[str]) -> list[str | None]:
-        """The provider's id of each message (None where it has none), in one round trip."""
+    def submissions(self, message_ids: Sequence[str]) -> list[tuple[str, str, bytes] | None]:
+        """(provider id, lane, wire item) of each message the provider holds, None for the others;
+        one round trip."""
         pipe = self._client.pipeline(transaction=False)
         for message_id in message_ids:
-            pipe.hget(self._keys.message(message_id), "pid")
-        return [decoded(value) if value is not None else None for value in pipe.execute()]
+            pipe.hmget(self._keys.message(message_id), "pid", "ln", "w")
+        return [
+            (decoded(pid), decoded(lane), wire) if pid is not None and lane is not None else None
+            for pid, lane, wire in pipe.execute()
+        ]
 
     def confirm_stopped(self, message_id: str, *, now: float, reason: str) -> bool:
         """A submitted message the provider confirmed it will not send (Revicom stop) → ``cancelled``."""
