@@ -8,6 +8,7 @@ the environment.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, RedisDsn, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +103,15 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(default=12, ge=1, le=100)
     webhook_backoff_base_s: float = Field(default=1.0, gt=0)
     webhook_backoff_cap_s: float = Field(default=600.0, gt=0)
+    # --- the HTTP API (docs/api.md) ---
+    api_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated bearer keys accepted by the /v1 producer routes of `dispatcher api` "
+        "(none set: those routes refuse every request).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per log line (dispatcher.logs)."
+    )
     simulator_url: str = Field(
         default="http://127.0.0.1:8900",
         description="Base URL of `dispatcher simulator`; the default accounts file points here.",

@@ -7,8 +7,9 @@ Start workers with ``celery -A workers worker -Q transactional,bulk`` and one be
 
 from __future__ import annotations
 
-from celery import Celery
+from celery import Celery, signals
 
+from dispatcher.logs import install_json_logging
 from dispatcher.settings import load_settings
 from dispatcher.taskqueue import TICK_TASK, TRANSACTIONAL_QUEUE, celery_config
 
@@ -17,8 +18,12 @@ TICK_INTERVAL_S = 1.0
 
 
 def create_app() -> Celery:
+    settings = load_settings()
     app = Celery("dispatcher", include=["workers.tasks"])
-    app.conf.update(celery_config(load_settings()))
+    app.conf.update(celery_config(settings))
+    if settings.log_format == "json":
+        # Connected, this signal replaces Celery's own logging set-up in workers and beat.
+        signals.setup_logging.connect(lambda **_: install_json_logging(), weak=False)
     app.conf.beat_schedule = {
         "tick": {
             "task": TICK_TASK,

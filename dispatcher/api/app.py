@@ -1,6 +1,8 @@
-"""``POST /v1/callbacks/{provider}/{secret}``: provider delivery callbacks (docs/pipeline.md §6).
+"""The API app: the producer routes (``/v1/messages``, ``/v1/campaigns``, docs/api.md), ``/healthz``,
+``/metrics``, and ``POST /v1/callbacks/{provider}/{secret}``: provider delivery callbacks
+(docs/pipeline.md §6).
 
-Answers: 200 with what was done; 401 for a wrong secret; 404 for a provider or account that is not
+Callbacks answer: 200 with what was done; 401 for a wrong secret; 404 for a provider or account that is not
 ours (or callbacks not enabled); 400 for a body the provider's parser refuses; 413 for a huge body;
 503 when the store cannot be reached (the provider retries). Never a 500, and nothing changes
 unless the answer is 200. Logs name fields and rules, never numbers or the secret.
@@ -10,12 +12,19 @@ from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from dispatcher.api.auth import require_api_key
+from dispatcher.api.campaigns import campaigns_router
+from dispatcher.api.errors import install_error_handlers
+from dispatcher.api.health import Check, health_router
+from dispatcher.api.messages import messages_router
 from dispatcher.callbacks.service import CallbackService, InvalidCallback, UnknownRoute, describe_problems
+from dispatcher.producer import Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -23,16 +32,39 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
-def create_app(service: CallbackService, *, secret: str | None) -> FastAPI:
-    """The API app; ``secret`` None: callbacks are not enabled (every callback gets 404)."""
-    app = FastAPI(title="dispatcher", docs_url=None, redoc_url=None, openapi_url=None)
+def create_app(
+    service: CallbackService,
+    *,
+    secret: str | None,
+    dispatcher: Dispatcher | None = None,
+    api_keys: Sequence[str] = (),
+    checks: Mapping[str, Check] | None = None,
+) -> FastAPI:
+    """The API app; ``secret`` None: callbacks are not enabled (every callback gets 404).
+
+    ``dispatcher``: serve the producer routes, to holders of one of ``api_keys`` (none: nobody).
+    ``checks``: what ``/healthz`` asks (name -> a call that raises when the dependency is away).
+    """
+    app = FastAPI(
+        title="dispatcher",
+        version="1",
+        summary="Send SMS, voice codes, flash calls, VK and RCS messages; follow and cancel them.",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(health_router(checks or {}))
+    if dispatcher is not None:
+        auth = require_api_key(api_keys)
+        app.include_router(messages_router(dispatcher, auth))
+        app.include_router(campaigns_router(dispatcher, auth))
     expected = secret.encode() if secret is not None else None
 
-    @app.get("/v1/health")
+    @app.get("/v1/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/v1/callbacks/{provider}/{given_secret}")
+    # Out of the schema: providers call it, not API clients, and its path holds a secret.
+    @app.post("/v1/callbacks/{provider}/{given_secret}", include_in_schema=False)
     async def callback(
         provider: str, given_secret: str, request: Request, account: str | None = None
     ) -> JSONResponse:

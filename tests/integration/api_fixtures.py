@@ -1,5 +1,8 @@
-"""`dispatcher api` for pipeline tests: the callback app served in this process on a free port, and
-the pipeline's settings pointed at it (callbacks enabled, fast webhook retries).
+"""`dispatcher api` for tests, served in this process on a free port by uvicorn.
+
+``api``: the callback app, with the pipeline's settings pointed at it (callbacks enabled, fast
+webhook retries). ``producer_api``: every route, with a real ``Dispatcher`` on the test's key prefix
+and the API key ``API_KEY`` (no workers: messages wait in their lanes).
 
 Import the fixtures into a test module: ``from tests.integration.api_fixtures import api, pipeline_env``.
 """
@@ -11,21 +14,28 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
+from dispatcher import Dispatcher
 from dispatcher.accounts import Account
 from dispatcher.api import create_app
+from dispatcher.api.server import health_checks
 from dispatcher.callbacks import CallbackService
+from dispatcher.producer import celery_client
+from dispatcher.settings import Settings
 from dispatcher.store import Store
 from tests.integration.worker_fixtures import PipelineProcesses
 
 CALLBACK_SECRET = secrets.token_urlsafe(18)
 WEBHOOK_SECRET = secrets.token_urlsafe(18)
+API_KEY = secrets.token_urlsafe(24)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -33,7 +43,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def api_port() -> int:
-    return _free_port()
+    return free_port()
 
 
 @pytest.fixture
@@ -54,9 +64,35 @@ def api(
 ) -> Iterator[str]:
     """The callback API's base URL (``http://127.0.0.1:<port>``), served until the test ends."""
     service = CallbackService(store, accounts, pipeline.settings, pipeline.tasks)
-    app = create_app(service, secret=CALLBACK_SECRET)
+    with serve(create_app(service, secret=CALLBACK_SECRET), api_port) as url:
+        yield url
+
+
+@pytest.fixture
+def producer_api(
+    store: Store, accounts: dict[str, Account], redis_url: str, key_prefix: str, api_port: int
+) -> Iterator[str]:
+    """The whole API's base URL; ``/v1`` routes take ``Authorization: Bearer <API_KEY>``."""
+    settings = Settings(redis_url=redis_url, key_prefix=key_prefix)
+    tasks = celery_client(settings)
+    with Dispatcher(store, accounts, settings, tasks=tasks) as dispatcher:
+        service = CallbackService(store, accounts, settings, tasks)
+        app = create_app(
+            service,
+            secret=CALLBACK_SECRET,
+            dispatcher=dispatcher,
+            api_keys=["another-key-0123456789", API_KEY],
+            checks=health_checks(settings),
+        )
+        with serve(app, api_port) as url:
+            yield url
+
+
+@contextmanager
+def serve(app: FastAPI, port: int) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread of this process until the block ends."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=api_port, log_level="warning", access_log=False)
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -64,6 +100,8 @@ def api(
     while not server.started:
         assert time.monotonic() < deadline, "the API did not start"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{api_port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,109 @@
+"""``/v1/campaigns``: start one (recipients inline, or an uploaded CSV), follow it, cancel it.
+
+An uploaded CSV is streamed to a temporary file and read from there row by row, so a campaign of
+any size never sits in memory whole.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+from fastapi import APIRouter, File, Form, HTTPException, UploadFile, params
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from dispatcher.api.errors import error_responses
+from dispatcher.api.requests import CampaignOptions, CampaignRequest
+from dispatcher.api.responses import CampaignAccepted, CampaignCounts
+from dispatcher.errors import InvalidMessage, Problem
+from dispatcher.producer import Dispatcher, MessageTemplate
+from dispatcher.producer.templates import Recipients
+
+#: Bytes copied from the upload to the temporary file per read.
+COPY_CHUNK = 1024 * 1024
+
+
+def campaigns_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
+    router = APIRouter(prefix="/v1/campaigns", tags=["campaigns"], dependencies=[auth])
+
+    @router.post("", status_code=202, responses=error_responses(401, 422, 503), summary="Start a campaign")
+    async def start(body: CampaignRequest) -> CampaignAccepted:
+        campaign_id = await run_in_threadpool(_start, dispatcher, body, body.recipients)
+        return CampaignAccepted(id=campaign_id)
+
+    @router.post(
+        "/upload",
+        status_code=202,
+        responses=error_responses(401, 422, 503),
+        summary="Start a campaign whose recipients are an uploaded CSV (a `phone` column plus variables)",
+    )
+    async def upload(
+        file: Annotated[UploadFile, File(description="UTF-8 CSV with a header row and a `phone` column.")],
+        campaign: Annotated[str, Form(description="JSON: the POST /v1/campaigns body without `recipients`.")],
+    ) -> CampaignAccepted:
+        options = _options(campaign)
+        campaign_id = await run_in_threadpool(
+            _start_from_upload, dispatcher, options, file.file, file.filename
+        )
+        return CampaignAccepted(id=campaign_id)
+
+    @router.get("/{campaign_id}", responses=error_responses(401, 404, 422, 503), summary="Messages per state")
+    async def counts(campaign_id: str) -> CampaignCounts:
+        return _counts(campaign_id, await run_in_threadpool(dispatcher.campaign_status, campaign_id))
+
+    @router.post(
+        "/{campaign_id}/cancel",
+        responses=error_responses(401, 404, 422, 503),
+        summary="Cancel every message of the campaign not yet gone out",
+    )
+    async def cancel(campaign_id: str) -> CampaignCounts:
+        _counts(
+            campaign_id, await run_in_threadpool(dispatcher.campaign_status, campaign_id)
+        )  # 404 if unknown
+        return _counts(campaign_id, await run_in_threadpool(dispatcher.cancel_campaign, campaign_id))
+
+    return router
+
+
+def _options(raw: str) -> CampaignOptions:
+    try:
+        return CampaignOptions.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("campaign", *error["loc"])} for error in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+def _start(dispatcher: Dispatcher, options: CampaignOptions, recipients: Recipients) -> str:
+    return dispatcher.campaign(
+        MessageTemplate(options.channel_model(), options.template_fields()),
+        recipients,
+        campaign_id=options.campaign_id,
+        **options.send_kwargs(),
+    )
+
+
+def _start_from_upload(
+    dispatcher: Dispatcher, options: CampaignOptions, upload: BinaryIO, filename: str | None
+) -> str:
+    with tempfile.TemporaryDirectory(prefix="dispatcher-upload-") as directory:
+        path = Path(directory) / "recipients.csv"
+        with path.open("wb") as copy:
+            shutil.copyfileobj(upload, copy, COPY_CHUNK)
+        try:
+            return _start(dispatcher, options, path)
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InvalidMessage(
+                [Problem("file", filename, f"must be a UTF-8 CSV file with a header row ({exc})")]
+            ) from None
+
+
+def _counts(campaign_id: str, counts: dict[str, int]) -> CampaignCounts:
+    total = counts.pop("total", 0)
+    if total == 0:
+        raise HTTPException(404, "no such campaign")
+    return CampaignCounts(id=campaign_id, total=total, counts=counts)

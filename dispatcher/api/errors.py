@@ -1,0 +1,151 @@
+"""Every error answer of the HTTP API has one JSON shape, ``{"error": {"code", "message", "problems"}}``.
+
+Request-validation errors (FastAPI's and ``InvalidMessage``) are 422 and name each field, value and
+rule; an unreachable Redis or broker is 503 (retry later); anything unexpected is logged with its
+traceback here and answered without it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from kombu.exceptions import OperationalError
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from dispatcher.api.requests import BATCH, CHANNELS, ONE
+from dispatcher.errors import InvalidMessage, Problem
+
+log = logging.getLogger(__name__)
+
+#: Values echoed in a problem are cut to this many characters (a 1 MB text need not come back).
+MAX_VALUE_CHARS = 200
+#: Loc parts pydantic adds for union members: not fields the client wrote.
+_UNION_TAGS = frozenset({ONE, BATCH, *CHANNELS})
+
+
+class ProblemOut(BaseModel):
+    field: str = Field(description="Dotted path of the field, e.g. `messages.0.text`.")
+    value: Any = Field(description="The value it had (cut to 200 characters; null when absent).")
+    rule: str = Field(description="The rule it broke.")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(
+        description="Machine-readable: invalid_request, unauthorized, not_found, unavailable, ..."
+    )
+    message: str
+    problems: list[ProblemOut] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+def error_response(status: int, code: str, message: str, problems: Sequence[Problem] = ()) -> JSONResponse:
+    body = ErrorResponse(
+        error=ErrorDetail(
+            code=code,
+            message=message,
+            problems=[ProblemOut(field=p.field, value=_echo(p.value), rule=p.rule) for p in problems],
+        )
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these statuses, all with the error schema."""
+    return {status: {"model": ErrorResponse, "description": HTTPStatus(status).phrase} for status in statuses}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(InvalidMessage, _invalid_message)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(redis.RedisError, _unavailable)
+    app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def problems_of(errors: Sequence[Any]) -> list[Problem]:
+    """pydantic/FastAPI error dicts as problems: the field without the union tags and ``body``."""
+    problems = []
+    for error in errors:
+        loc = [part for part in error.get("loc", ()) if part not in _UNION_TAGS]
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+        # A missing field's "input" is its parent object: the field itself had no value.
+        value = None if error.get("type") == "missing" else error.get("input")
+        field = ".".join(str(part) for part in loc)
+        if error.get("type") in {"union_tag_invalid", "union_tag_not_found"}:
+            field = ".".join([*map(str, loc), "type"])
+            value = value.get("type") if isinstance(value, dict) else value
+            rule = "must be one of: " + ", ".join(CHANNELS)
+        else:
+            rule = str(error.get("msg", "invalid"))
+        problems.append(Problem(field or "(body)", value, rule))
+    return problems
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = problems_of(exc.errors())
+    log.info("%s %s: refused: %s", request.method, request.url.path, _fields(problems))
+    return error_response(422, "invalid_request", "the request breaks the rules listed in problems", problems)
+
+
+async def _invalid_message(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidMessage)
+    log.info("%s %s: refused: %s", request.method, request.url.path, _fields(exc.problems))
+    return error_response(
+        422, "invalid_request", "the request breaks the rules listed in problems", exc.problems
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 400:
+        # Starlette's answer to a body it cannot parse (broken multipart): a request error like any other.
+        problems = [Problem("(body)", None, str(exc.detail))]
+        return error_response(422, "invalid_request", "the request body cannot be read", problems)
+    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    response = error_response(exc.status_code, code, str(exc.detail))
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning(
+        "%s %s: store or broker unreachable: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return error_response(503, "unavailable", "the store or the broker is unreachable; retry later")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The traceback goes to the log only: it may hold numbers, keys or internals.
+    log.error("%s %s: unexpected error", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal", "unexpected error; it has been logged")
+
+
+def _echo(value: Any) -> Any:
+    try:
+        encoded = jsonable_encoder(value)
+    except (TypeError, ValueError):
+        encoded = repr(value)
+    if isinstance(encoded, str) and len(encoded) > MAX_VALUE_CHARS:
+        return encoded[:MAX_VALUE_CHARS] + "..."
+    return encoded
+
+
+def _fields(problems: Sequence[Problem]) -> str:
+    # Fields and rules only: values may be phone numbers.
+    return "; ".join(f"{p.field}: {p.rule}" for p in problems)

@@ -1,0 +1,68 @@
+"""``POST /v1/messages`` (one message or a batch) and ``GET /v1/messages/{id}``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, HTTPException, params
+from starlette.concurrency import run_in_threadpool
+
+from dispatcher.api.errors import error_responses
+from dispatcher.api.requests import BsgRcsRequest, MessageBatch, SendBody, channel_message, sms_fallback
+from dispatcher.api.responses import MessagesAccepted, MessageStatusOut
+from dispatcher.producer import Dispatcher
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Sending again with the same key returns the first call's ids and stores nothing "
+        "(a batch: message i gets the key `<key>:<i>`).",
+    ),
+]
+
+
+def messages_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
+    router = APIRouter(prefix="/v1/messages", tags=["messages"], dependencies=[auth])
+
+    @router.post(
+        "",
+        status_code=202,
+        responses=error_responses(401, 422, 503),
+        summary="Send one message, or a batch (an object with `messages`)",
+    )
+    async def send(
+        body: Annotated[SendBody, Body()], idempotency_key: IdempotencyKey = None
+    ) -> MessagesAccepted:
+        return MessagesAccepted(ids=await run_in_threadpool(_send, dispatcher, body, idempotency_key))
+
+    @router.get(
+        "/{message_id}",
+        responses=error_responses(401, 404, 422, 503),
+        summary="A message's state and history",
+    )
+    async def status(message_id: str) -> MessageStatusOut:
+        found = await run_in_threadpool(dispatcher.status, message_id)
+        if found is None:
+            raise HTTPException(404, "no such message")
+        return MessageStatusOut.of(found)
+
+    return router
+
+
+def _send(dispatcher: Dispatcher, body: SendBody, idempotency_key: str | None) -> list[str]:
+    if isinstance(body, MessageBatch):
+        keys = (
+            None if idempotency_key is None else [f"{idempotency_key}:{i}" for i in range(len(body.messages))]
+        )
+        return dispatcher.send_many(
+            [channel_message(item) for item in body.messages], idempotency_keys=keys, **body.send_kwargs()
+        )
+    fallback = sms_fallback(body) if isinstance(body, BsgRcsRequest) else None
+    return [
+        dispatcher.send(
+            channel_message(body), idempotency_key=idempotency_key, fallback=fallback, **body.send_kwargs()
+        )
+    ]

@@ -1,0 +1,217 @@
+"""What the HTTP API accepts: a message (a channel ``type`` plus that channel model's fields plus the
+send options), a batch of them, and campaigns.
+
+Each request class inherits its channel model, so the request is checked by the very rules
+``Dispatcher`` applies, and the OpenAPI document lists every field with its limits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeAlias
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
+
+from dispatcher.models.bsg import BsgRcs
+from dispatcher.models.common import build
+from dispatcher.models.revicom import RevicomFlashCall, RevicomSms, RevicomVk, RevicomVoiceCode
+from dispatcher.models.smartswitch import SmartswitchSms
+from dispatcher.producer import Message
+from dispatcher.producer.extras import SmsFallback
+from dispatcher.producer.windows import SendingWindow
+
+#: The ``type`` of a message in the API -> its channel model.
+CHANNELS: dict[str, type[Message]] = {
+    "revicom_sms": RevicomSms,
+    "revicom_voicecode": RevicomVoiceCode,
+    "revicom_flashcall": RevicomFlashCall,
+    "revicom_vk": RevicomVk,
+    "smartswitch_sms": SmartswitchSms,
+    "bsg_rcs": BsgRcs,
+}
+ChannelType: TypeAlias = Literal[
+    "revicom_sms", "revicom_voicecode", "revicom_flashcall", "revicom_vk", "smartswitch_sms", "bsg_rcs"
+]
+#: Tags of the body's two shapes; they never reach an error's field name.
+ONE, BATCH = "message", "batch"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Window(_Strict):
+    """Local hours (0..23) and ISO weekdays (1 Monday .. 7 Sunday) in which the subscriber may be messaged."""
+
+    hours: list[int] = Field(min_length=1, max_length=24)
+    days: list[int] = Field(default=[1, 2, 3, 4, 5, 6, 7], min_length=1, max_length=7)
+
+    def sending_window(self) -> SendingWindow:
+        return SendingWindow(hours=self.hours, days=self.days)
+
+
+class DeliveryOptions(_Strict):
+    """How a call is sent: for every message of it."""
+
+    account: str | None = Field(default=None, description="Account to send through (default: the first).")
+    priority: Literal["transactional", "bulk"] | None = Field(
+        default=None, description="Default: transactional for one message, bulk for batches and campaigns."
+    )
+    deadline_s: float | None = Field(default=None, gt=0, description="No attempts after this many seconds.")
+    send_at: AwareDatetime | None = Field(default=None, description="Not sent before this time.")
+    window: Window | None = None
+    webhook_url: str | None = Field(
+        default=None, max_length=2048, description="Status changes are POSTed here (http or https)."
+    )
+
+    def send_kwargs(self) -> dict[str, Any]:
+        """The options as ``Dispatcher.send``/``send_many``/``campaign`` keyword arguments."""
+        send_at: datetime | None = self.send_at
+        return {
+            "account": self.account,
+            "priority": self.priority,
+            "deadline_s": self.deadline_s,
+            "send_at": send_at,
+            "window": self.window.sending_window() if self.window else None,
+            "webhook_url": self.webhook_url,
+        }
+
+
+class Fallback(_Strict):
+    """An RCS message's SMS stand-in, sent once if the RCS message is not delivered or read in time."""
+
+    text: str = Field(min_length=1)
+    sender: str = Field(min_length=1)
+    account: str | None = None
+    deadline_s: float = Field(default=300.0, gt=0)
+
+
+class RevicomSmsItem(RevicomSms):
+    type: Literal["revicom_sms"]
+
+
+class RevicomVoiceCodeItem(RevicomVoiceCode):
+    type: Literal["revicom_voicecode"]
+
+
+class RevicomFlashCallItem(RevicomFlashCall):
+    type: Literal["revicom_flashcall"]
+
+
+class RevicomVkItem(RevicomVk):
+    type: Literal["revicom_vk"]
+
+
+class SmartswitchSmsItem(SmartswitchSms):
+    type: Literal["smartswitch_sms"]
+
+
+class BsgRcsItem(BsgRcs):
+    type: Literal["bsg_rcs"]
+
+
+MessageItem: TypeAlias = Annotated[
+    RevicomSmsItem
+    | RevicomVoiceCodeItem
+    | RevicomFlashCallItem
+    | RevicomVkItem
+    | SmartswitchSmsItem
+    | BsgRcsItem,
+    Field(discriminator="type"),
+]
+
+
+class RevicomSmsRequest(RevicomSmsItem, DeliveryOptions):
+    pass
+
+
+class RevicomVoiceCodeRequest(RevicomVoiceCodeItem, DeliveryOptions):
+    pass
+
+
+class RevicomFlashCallRequest(RevicomFlashCallItem, DeliveryOptions):
+    pass
+
+
+class RevicomVkRequest(RevicomVkItem, DeliveryOptions):
+    pass
+
+
+class SmartswitchSmsRequest(SmartswitchSmsItem, DeliveryOptions):
+    pass
+
+
+class BsgRcsRequest(BsgRcsItem, DeliveryOptions):
+    fallback: Fallback | None = None
+
+
+MessageRequest: TypeAlias = Annotated[
+    RevicomSmsRequest
+    | RevicomVoiceCodeRequest
+    | RevicomFlashCallRequest
+    | RevicomVkRequest
+    | SmartswitchSmsRequest
+    | BsgRcsRequest,
+    Field(discriminator="type"),
+]
+
+
+class MessageBatch(DeliveryOptions):
+    """Many messages with the same options, accepted or refused together (``Dispatcher.send_many``)."""
+
+    messages: list[MessageItem] = Field(min_length=1, max_length=10_000)
+
+
+def _body_shape(value: Any) -> str:
+    return BATCH if isinstance(value, dict) and "messages" in value else ONE
+
+
+SendBody: TypeAlias = Annotated[
+    Annotated[MessageRequest, Tag(ONE)] | Annotated[MessageBatch, Tag(BATCH)], Discriminator(_body_shape)
+]
+
+_NOT_CHANNEL_FIELDS = frozenset({"type", "fallback", *DeliveryOptions.model_fields})
+
+
+def channel_message(item: BaseModel) -> Message:
+    """The channel model instance of a validated item or request (what ``Dispatcher`` takes)."""
+    kind = getattr(item, "type", None)
+    model = CHANNELS[str(kind)]
+    return build(model, item.model_dump(exclude=set(_NOT_CHANNEL_FIELDS), exclude_unset=True))
+
+
+def sms_fallback(request: BsgRcsRequest) -> SmsFallback | None:
+    if request.fallback is None:
+        return None
+    return SmsFallback(**request.fallback.model_dump())
+
+
+class Template(BaseModel):
+    """A channel ``type`` and every field of its model except the recipient's number; string values
+    may hold ``{name}`` placeholders filled from each recipient's CSV columns or dict keys."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: ChannelType
+
+
+class CampaignOptions(DeliveryOptions):
+    template: Template
+    campaign_id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Default: a new id."
+    )
+
+    def template_fields(self) -> dict[str, Any]:
+        return dict(self.template.model_extra or {})
+
+    def channel_model(self) -> type[Message]:
+        return CHANNELS[self.template.type]
+
+
+Recipient: TypeAlias = str | dict[str, str | int | float]
+
+
+class CampaignRequest(CampaignOptions):
+    """A campaign with its recipients inline: numbers, or objects with ``phone`` and variables."""
+
+    recipients: list[Recipient] = Field(min_length=1, max_length=100_000)
