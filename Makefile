@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 WITH_REDIS := $(PY) -m dispatcher.localredis --
 
-.PHONY: install lint typecheck test demo bench clean
+.PHONY: install lint typecheck browser test demo bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -26,11 +26,18 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+# Chromium for the Flower browser test (Debian's package); where it cannot be installed the test
+# skips and says so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
+	  || echo "chromium could not be installed: the Flower browser test will be skipped"
+
+test: lint typecheck browser
 	$(WITH_REDIS) $(PY) -m pytest
 
 demo: install
-	$(WITH_REDIS) $(VENV)/bin/dispatcher demo
+	$(VENV)/bin/dispatcher dev --demo
 
 bench: install
 	$(WITH_REDIS) sh -c 'set -e; for b in simulator_throughput store_memory intake throughput; do $(PY) bench/$$b.py; done'

@@ -31,7 +31,7 @@ import redis
 from celery import Celery
 
 from dispatcher.accounts import AccountLimits
-from dispatcher.cli.demo import delete_keys, running_pipeline
+from dispatcher.localstack import delete_keys, running_pipeline
 from dispatcher.ratelimit import RedisLimiter, quota_for
 from dispatcher.settings import Settings
 from dispatcher.simulator.client import SimulatorClient

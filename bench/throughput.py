@@ -33,7 +33,7 @@ import redis
 import requests
 from celery import Celery
 
-from dispatcher.cli.demo import delete_keys, running_pipeline
+from dispatcher.localstack import delete_keys, running_pipeline
 from dispatcher.models.revicom import RevicomSms
 from dispatcher.producer import Dispatcher, MessageTemplate
 from dispatcher.settings import Settings

@@ -38,7 +38,13 @@ def _pause_text(reason: str | None, for_s: float | None) -> str:
 @click.group(invoke_without_command=True)
 @click.pass_context
 def lanes(context: click.Context) -> None:
-    """List lanes (depth, pause, runners), then the rate-limited accounts' usage."""
+    """List lanes (depth, pause, runners), then the rate-limited accounts' usage.
+
+    \b
+    Examples:
+      dispatcher lanes
+      dispatcher lanes resume revicom:bulk
+    """
     if context.invoked_subcommand is not None:
         return
     settings = load_settings()
@@ -75,7 +81,12 @@ def _echo_usages(usages: list[tuple[float, AccountUsage]]) -> None:
 @lanes.command()
 @click.argument("name")
 def resume(name: str) -> None:
-    """Lift the pause of lane NAME (e.g. revicom:bulk); beat kicks it within a second."""
+    """Lift the pause of lane NAME; beat kicks it within a second.
+
+    \b
+    Example:
+      dispatcher lanes resume revicom:bulk
+    """
     if _store().resume_lane(name):
         click.echo(f"{name}: resumed")
     else:

@@ -8,21 +8,30 @@ from __future__ import annotations
 import click
 
 from dispatcher.cli.api import api
+from dispatcher.cli.campaign import campaign
 from dispatcher.cli.demo import demo
+from dispatcher.cli.dev import dev
 from dispatcher.cli.lanes import lanes
+from dispatcher.cli.send import send
 from dispatcher.cli.simulator import simulator
+from dispatcher.cli.status import status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="dispatcher")
 def cli() -> None:
-    """Dispatcher: SMS, voice codes and RCS through Revicom, Smartswitch and BSG."""
+    """Dispatcher: SMS, voice codes and RCS through Revicom, Smartswitch and BSG.
+
+    \b
+    Examples:
+      dispatcher dev --demo                 # the whole stack on this machine, a demo, then stop
+      dispatcher send sms --to 79161234567 --sender SHOP --text "Hello"
+      dispatcher status ID --json
+    """
 
 
-cli.add_command(api)
-cli.add_command(simulator)
-cli.add_command(demo)
-cli.add_command(lanes)
+for command in (dev, api, simulator, send, status, campaign, lanes, demo):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -1,0 +1,160 @@
+"""``dispatcher send sms|voicecode|flashcall|rcs``: one message, its id printed on stdout."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import click
+
+from dispatcher.cli.common import IsoDateTime, dispatcher_from_environment
+from dispatcher.models.bsg import BsgRcs
+from dispatcher.models.common import build
+from dispatcher.models.revicom import RevicomFlashCall, RevicomSms, RevicomVoiceCode
+from dispatcher.models.revicom_fields import VoiceCodeStyle
+from dispatcher.models.smartswitch import SmartswitchSms
+from dispatcher.producer import Dispatcher
+from dispatcher.producer.extras import SmsFallback
+from dispatcher.producer.routing import Message
+from dispatcher.taskqueue import BULK_QUEUE, TRANSACTIONAL_QUEUE
+
+CommandT = TypeVar("CommandT", bound=Callable[..., Any])
+
+
+def _delivery_options(command: CommandT) -> CommandT:
+    """The options every kind of message takes (``Dispatcher.send``'s keyword arguments)."""
+    for option in reversed(
+        [
+            click.option("--to", "to", required=True, help="The recipient's number, international format."),
+            click.option("--account", help="Provider account (providers file); default: routed by channel."),
+            click.option(
+                "--priority",
+                type=click.Choice([TRANSACTIONAL_QUEUE, BULK_QUEUE]),
+                help="Lane kind [default: transactional].",
+            ),
+            click.option("--send-at", type=IsoDateTime(), help="Not sent before this (with a time zone)."),
+            click.option("--idempotency-key", help="A repeated key returns the first message's id."),
+            click.option("--webhook-url", help="Status changes of this message are POSTed here."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _send(message: Callable[[Dispatcher], Message], **options: Any) -> None:
+    with dispatcher_from_environment() as dispatcher:
+        fallback = options.pop("fallback", None)
+        message_id = dispatcher.send(
+            message(dispatcher),
+            account=options["account"],
+            priority=options["priority"],
+            send_at=options["send_at"],
+            idempotency_key=options["idempotency_key"],
+            webhook_url=options["webhook_url"],
+            fallback=fallback,
+        )
+    click.echo(message_id)
+
+
+@click.group()
+def send() -> None:
+    """Send one message; prints its id (follow it with `dispatcher status ID`).
+
+    \b
+    Example:
+      dispatcher send sms --to 79161234567 --sender SHOP --text "Your order has shipped"
+    """
+
+
+@send.command()
+@_delivery_options
+@click.option("--sender", required=True, help="Sender name (alphanumeric, registered with the provider).")
+@click.option("--text", required=True, help="The message text.")
+def sms(to: str, sender: str, text: str, **options: Any) -> None:
+    """An SMS (Revicom, or Smartswitch when --account names a Smartswitch account).
+
+    \b
+    Example:
+      dispatcher send sms --to 79161234567 --sender SHOP --text "Hello" --send-at 2026-05-01T09:00+03:00
+    """
+
+    def message(dispatcher: Dispatcher) -> Message:
+        account = dispatcher.accounts.get(options["account"] or "")
+        if account is not None and account.provider == "smartswitch":
+            return build(SmartswitchSms, {"destination_number": to, "source_name": sender, "body": text})
+        return build(RevicomSms, {"destination": to, "sender_name": sender, "text": text})
+
+    _send(message, **options)
+
+
+@send.command()
+@_delivery_options
+@click.option("--brand", required=True, help="Who the code is from, read out before it.")
+@click.option("--code", required=True, help="The digits to read out.")
+@click.option("--style", type=click.Choice(["plain", "spaced", "dashed"]), default="plain", show_default=True)
+def voicecode(to: str, brand: str, code: str, style: str, **options: Any) -> None:
+    """A voice call reading out a code (Revicom VOICECODE).
+
+    \b
+    Example:
+      dispatcher send voicecode --to 442079460912 --brand Shop --code 4321
+    """
+    spoken = cast(VoiceCodeStyle, style)
+    _send(
+        lambda _: RevicomVoiceCode.from_code(destination=to, brand=brand, code=code, style=spoken), **options
+    )
+
+
+@send.command()
+@_delivery_options
+@click.option("--sender", required=True, help="Sender name.")
+@click.option("--code", required=True, help="The code: the last digits of the calling number.")
+def flashcall(to: str, sender: str, code: str, **options: Any) -> None:
+    """A flash call whose calling number ends in the code (Revicom FLASHCALL).
+
+    \b
+    Example:
+      dispatcher send flashcall --to 79161234567 --sender SHOP --code 1234
+    """
+    _send(
+        lambda _: build(RevicomFlashCall, {"destination": to, "sender_name": sender, "code": code}), **options
+    )
+
+
+@send.command()
+@_delivery_options
+@click.option("--sender", required=True, help="The RCS agent (BSG sender).")
+@click.option("--text", required=True, help="The message text.")
+@click.option("--fallback-text", help="Send this SMS instead when the RCS message does not arrive.")
+@click.option("--fallback-sender", help="Sender name of the fallback SMS [default: --sender].")
+@click.option("--fallback-account", help="SMS account of the fallback (Revicom or Smartswitch).")
+@click.option(
+    "--fallback-after",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Seconds to wait for delivery before the fallback goes.",
+)
+def rcs(  # noqa: PLR0917 - click passes every option as an argument
+    to: str,
+    sender: str,
+    text: str,
+    fallback_text: str | None,
+    fallback_sender: str | None,
+    fallback_account: str | None,
+    fallback_after: float,
+    **options: Any,
+) -> None:
+    """An RCS message (BSG), optionally with an SMS fallback.
+
+    \b
+    Example:
+      dispatcher send rcs --to 447946090012 --sender shop_rcs --text "Hi" --fallback-text "Hi" \\
+        --fallback-sender SHOP
+    """
+    if fallback_text is not None:
+        options["fallback"] = SmsFallback(
+            fallback_text, fallback_sender or sender, account=fallback_account, deadline_s=fallback_after
+        )
+    fields = {"phone": {"number": to}, "sender": sender, "options": {"text": text}}
+    _send(lambda _: build(BsgRcs, fields), **options)

@@ -1,0 +1,62 @@
+"""``dispatcher status ID``: a message's state, provider facts and history."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import click
+import orjson
+
+from dispatcher.cli.common import dispatcher_from_environment, fail
+from dispatcher.producer.status import MessageStatus
+
+
+def _time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
+
+
+def status_table(status: MessageStatus) -> str:
+    """The human view: one field per line, then the history oldest first."""
+    rows = [
+        ("id", status.id),
+        ("state", status.state + (" (final)" if status.final else "")),
+        ("provider", status.provider),
+        ("lane", status.lane),
+        ("campaign", status.campaign),
+        ("created", _time(status.created_at)),
+        ("attempts", str(status.attempts)),
+        ("provider id", status.provider_message_id),
+        ("reason", status.reason),
+        ("fallback sms", status.fallback_id),
+        ("fallback of", status.fallback_of),
+    ]
+    lines = [f"{name:<13} {value}" for name, value in rows if value is not None]
+    lines.append("history:")
+    lines += [
+        f"  {_time(step.at)}  {step.source or '-':<10} -> {step.target:<11} {step.reason}"
+        for step in status.history
+    ]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("message_id")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (every field, history included).")
+def status(message_id: str, as_json: bool) -> None:
+    """Show a message's state and history; exit 1 for an unknown id.
+
+    \b
+    Examples:
+      dispatcher status 0193a1b2c3d4e5f6a7b8c9d0e1
+      dispatcher status 0193a1b2c3d4e5f6a7b8c9d0e1 --json | jq .state
+    """
+    with dispatcher_from_environment() as dispatcher:
+        found = dispatcher.status(message_id)
+    if found is None:
+        fail(f"no message {message_id!r}")
+    if as_json:
+        document = {**dataclasses.asdict(found), "final": found.final}
+        click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(status_table(found))
