@@ -49,7 +49,7 @@ def _show_progress(counts: Mapping[str, int], started: float) -> None:
 
 
 def _send_rcs(dispatcher: Dispatcher, simulator: SimulatorClient) -> list[str]:
-    # Half of them undelivered at BSG, so the demo shows the SMS fallback taking over.
+    # Each undelivered at BSG with probability 1/2, so the demo shows the SMS fallback taking over.
     simulator.configure(outcomes={"bsg": {"delivered": 1, "undelivered": 1}})
     return [
         dispatcher.send(
@@ -88,7 +88,7 @@ def run_demo(
     click.echo(f"{VOICE_CODES} voice codes sent one by one (transactional lane: never behind the campaign)")
     if with_rcs:
         singles["rcs"] = _send_rcs(dispatcher, simulator)
-        click.echo(f"{RCS_MESSAGES} RCS messages with an SMS fallback (BSG; half of them undelivered)")
+        click.echo(f"{RCS_MESSAGES} RCS messages with an SMS fallback (BSG fails each with odds 1:1)")
 
     def waiting(counts: Mapping[str, int]) -> int:
         if until_final:
