@@ -17,7 +17,6 @@ Everything runs under a random key prefix, deleted afterwards. Prints one JSON o
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import secrets
 import statistics
@@ -31,7 +30,7 @@ import redis
 from celery import Celery
 
 from dispatcher.accounts import AccountLimits
-from dispatcher.localstack import delete_keys, running_pipeline
+from dispatcher.localstack import delete_keys, demo_credentials, running_pipeline
 from dispatcher.ratelimit import RedisLimiter, quota_for
 from dispatcher.settings import Settings
 from dispatcher.simulator.client import SimulatorClient
@@ -127,19 +126,13 @@ def main() -> None:
     base = Settings()
     prefix = f"bench{secrets.token_hex(4)}"
     client = redis.Redis.from_url(str(base.redis_url))
-    token = base64.b64encode(f"bench{secrets.token_hex(3)}:{secrets.token_urlsafe(12)}".encode()).decode()
     result: dict[str, Any] = {}
     try:
         result.update(measure_decisions(client, prefix, args.decisions))
         with tempfile.TemporaryDirectory() as scratch:
             log_dir = Path(scratch)
             # The simulator wants every provider's credentials; only Revicom's are used here.
-            credentials = {
-                "DISPATCHER_REVICOM_TOKEN": token,
-                "DISPATCHER_SMARTSWITCH_LOGIN": "bench",
-                "DISPATCHER_SMARTSWITCH_PASSWORD": secrets.token_urlsafe(12),
-                "DISPATCHER_BSG_API_KEY": f"live_{secrets.token_hex(8)}",
-            }
+            credentials = demo_credentials()
             with running_simulator(credentials, log_path=log_dir / "simulator.log") as url:
                 env = {
                     **os.environ,

@@ -11,12 +11,7 @@ run as a baseline, so figures from this noisy machine can be compared.
 from __future__ import annotations
 
 import argparse
-import base64
-import os
-import secrets
 import statistics
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,7 +19,8 @@ from typing import Any
 import orjson
 import requests
 
-from dispatcher.processes import free_port, wait_for_http
+from dispatcher.localstack import demo_credentials
+from dispatcher.simulator.process import running_simulator
 
 MESSAGES_PER_REQUEST = 1000
 
@@ -110,24 +106,9 @@ def main() -> None:
     parser.add_argument("--baseline-requests", type=int, default=4000)
     args = parser.parse_args()
 
-    token = base64.b64encode(f"bench:{secrets.token_urlsafe(12)}".encode()).decode()
-    env = {
-        **os.environ,
-        "DISPATCHER_REVICOM_TOKEN": token,
-        "DISPATCHER_SMARTSWITCH_LOGIN": "bench",
-        "DISPATCHER_SMARTSWITCH_PASSWORD": secrets.token_urlsafe(12),
-        "DISPATCHER_BSG_API_KEY": f"live_{secrets.token_hex(8)}",
-    }
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dispatcher", "simulator", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_http(f"{base_url}/_sim/health", timeout_s=20)
+    credentials = demo_credentials()
+    token = credentials["DISPATCHER_REVICOM_TOKEN"]
+    with running_simulator(credentials) as base_url:
         send_url = f"{base_url}/revicom/api/v1/message"
         baseline = baseline_requests_per_s(base_url, args.baseline_requests, args.threads)
         rates = []
@@ -136,9 +117,6 @@ def main() -> None:
             requests.post(f"{base_url}/_sim/reset", timeout=30).raise_for_status()
             elapsed = post_all(send_url, token, bodies, args.threads)
             rates.append(len(bodies) * MESSAGES_PER_REQUEST / elapsed)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     print(
         orjson.dumps(
             {

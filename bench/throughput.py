@@ -17,7 +17,6 @@ Uses the Redis of ``DISPATCHER_REDIS_URL`` (or 127.0.0.1:6379) under a random pr
 from __future__ import annotations
 
 import argparse
-import base64
 import os
 import secrets
 import subprocess
@@ -33,7 +32,7 @@ import redis
 import requests
 from celery import Celery
 
-from dispatcher.localstack import delete_keys, running_pipeline
+from dispatcher.localstack import delete_keys, demo_credentials, running_pipeline
 from dispatcher.models.revicom import RevicomSms
 from dispatcher.producer import Dispatcher, MessageTemplate
 from dispatcher.settings import Settings
@@ -199,13 +198,8 @@ def main() -> None:
 
     redis_url = os.environ.get("DISPATCHER_REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"bench{secrets.token_hex(4)}"
-    token = base64.b64encode(f"bench:{secrets.token_urlsafe(12)}".encode()).decode()
-    credentials = {
-        "DISPATCHER_REVICOM_TOKEN": token,
-        "DISPATCHER_SMARTSWITCH_LOGIN": "bench",
-        "DISPATCHER_SMARTSWITCH_PASSWORD": secrets.token_urlsafe(12),
-        "DISPATCHER_BSG_API_KEY": f"live_{secrets.token_hex(8)}",
-    }
+    credentials = demo_credentials()
+    token = credentials["DISPATCHER_REVICOM_TOKEN"]
     os.environ.update(credentials)
     client = redis.Redis.from_url(redis_url)
     try:

@@ -131,6 +131,15 @@ def campaign_send(  # noqa: PLR0917 - click passes every option as an argument
                 fail(f"{waiting} of {counts['total']} messages not final after {timeout:g} s")
 
 
+def _show_counts(campaign_id: str, operation: Callable[[Dispatcher, str], dict[str, int]]) -> None:
+    """Run ``operation`` on the campaign and print its counts; exit 1 for an unknown campaign."""
+    with dispatcher_from_environment() as dispatcher:
+        counts = operation(dispatcher, campaign_id)
+    if not counts["total"]:
+        fail(f"no campaign {campaign_id!r}")
+    _print_counts(counts)
+
+
 @campaign.command("status")
 @click.argument("campaign_id")
 def campaign_status(campaign_id: str) -> None:
@@ -140,11 +149,7 @@ def campaign_status(campaign_id: str) -> None:
     Example:
       dispatcher campaign status 0193a1b2c3d4e5f6a7b8c9d0e1
     """
-    with dispatcher_from_environment() as dispatcher:
-        counts = dispatcher.campaign_status(campaign_id)
-    if not counts["total"]:
-        fail(f"no campaign {campaign_id!r}")
-    _print_counts(counts)
+    _show_counts(campaign_id, Dispatcher.campaign_status)
 
 
 @campaign.command("cancel")
@@ -156,11 +161,7 @@ def campaign_cancel(campaign_id: str) -> None:
     Example:
       dispatcher campaign cancel 0193a1b2c3d4e5f6a7b8c9d0e1
     """
-    with dispatcher_from_environment() as dispatcher:
-        counts = dispatcher.cancel_campaign(campaign_id)
-    if not counts["total"]:
-        fail(f"no campaign {campaign_id!r}")
-    _print_counts(counts)
+    _show_counts(campaign_id, Dispatcher.cancel_campaign)
 
 
 @campaign.command("audit")
