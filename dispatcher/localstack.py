@@ -22,7 +22,7 @@ from pathlib import Path
 import redis
 
 from dispatcher.errors import ConfigurationError
-from dispatcher.processes import wait_for_http
+from dispatcher.processes import free_port, wait_for_http
 
 PROCESS_READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 15.0
@@ -31,6 +31,7 @@ CELERY = [sys.executable, "-m", "celery", "-A", "workers"]
 BOTH_QUEUES = ("transactional,bulk",)
 _WORKER_READY = b" ready."
 _BEAT_READY = b"beat: Starting"
+METRICS_PORT_VARIABLE = "DISPATCHER_METRICS_PORT"
 
 
 def demo_credentials() -> dict[str, str]:
@@ -79,8 +80,23 @@ class Child:
     ready: Callable[[Path], bool]
 
 
+class Started:
+    """The children of one ``running`` block, for whoever watches them."""
+
+    def __init__(self, children: Sequence[Child], processes: Sequence[subprocess.Popen[bytes]]) -> None:
+        self._pairs = list(zip(children, processes, strict=True))
+
+    def exited(self) -> tuple[str, int] | None:
+        """The name and exit status of a child that is no longer running, if any."""
+        for child, process in self._pairs:
+            status = process.poll()
+            if status is not None:
+                return child.name, status
+        return None
+
+
 @contextmanager
-def running(children: Sequence[Child], log_dir: Path) -> Iterator[None]:
+def running(children: Sequence[Child], log_dir: Path) -> Iterator[Started]:
     """Start every child at once (they start in parallel), wait until all are ready, stop them all
     on exit. Raises ConfigurationError (with the log's end) when one exits or is not ready within
     ``PROCESS_READY_TIMEOUT_S``."""
@@ -101,7 +117,7 @@ def running(children: Sequence[Child], log_dir: Path) -> Iterator[None]:
                     tail = log_path.read_text(errors="replace")[-2000:]
                     raise ConfigurationError(f"{child.name} did not start; its log:\n{tail}")
                 time.sleep(0.05)
-        yield
+        yield Started(children, processes)
     finally:
         stop_processes(processes)
 
@@ -144,18 +160,30 @@ def pipeline_children(
     concurrency: int = 8,
     queues: Sequence[str] = BOTH_QUEUES,
     events: bool = False,
+    metrics: bool = False,
 ) -> list[Child]:
     """``workers`` worker processes per entry of ``queues`` (comma-separated queue names) and one beat;
-    ``events``: as for ``worker_command``."""
+    ``events``: as for ``worker_command``; ``metrics``: each serves its metrics on a free port
+    (``metrics_url`` tells where)."""
+
+    def child(name: str, command: Sequence[str], marker: bytes) -> Child:
+        # On loopback: a local stack's metrics are for this machine's user only.
+        served = {METRICS_PORT_VARIABLE: str(free_port()), "DISPATCHER_METRICS_ADDRESS": "127.0.0.1"}
+        child_env = {**env, **served} if metrics else env
+        return Child(name, command, child_env, log_shows(marker))
+
     children = []
     for queue_set in queues:
         label = queue_set.replace(",", "-")
         command = worker_command(queue_set, concurrency=concurrency, name=label.split("-")[0], events=events)
-        children += [
-            Child(f"worker-{label}-{index}", command, env, log_shows(_WORKER_READY))
-            for index in range(workers)
-        ]
-    return [*children, Child("beat", beat_command(log_dir / "beat-schedule"), env, log_shows(_BEAT_READY))]
+        children += [child(f"worker-{label}-{index}", command, _WORKER_READY) for index in range(workers)]
+    return [*children, child("beat", beat_command(log_dir / "beat-schedule"), _BEAT_READY)]
+
+
+def metrics_url(child: Child) -> str | None:
+    """Where a child of ``pipeline_children(metrics=True)`` serves its Prometheus metrics."""
+    port = child.env.get(METRICS_PORT_VARIABLE)
+    return f"http://127.0.0.1:{port}/metrics" if port else None
 
 
 @contextmanager

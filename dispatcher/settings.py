@@ -109,6 +109,40 @@ class Settings(BaseSettings):
         description="Comma-separated bearer keys accepted by the /v1 producer routes of `dispatcher api` "
         "(none set: those routes refuse every request).",
     )
+    api_max_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=64 * 1024,
+        description="`dispatcher api` refuses (413) a request body larger than this, before reading it: "
+        "JSON is parsed in memory whole. 8 MiB holds a 10,000-message batch or 100,000 inline recipients.",
+    )
+    api_max_upload_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=64 * 1024,
+        description="The same for a campaign's CSV upload (streamed to a temporary file, not memory): "
+        "64 MiB is about 2 million rows of a number and a name.",
+    )
+    # --- operations (docs/operations.md) ---
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Workers and beat serve Prometheus metrics at http://<metrics_address>:<port>/metrics "
+        "(0: they serve none). Beat's include the store's (messages by state, lanes, schedules). "
+        "`dispatcher api` serves /metrics on its own port.",
+    )
+    metrics_address: str = Field(
+        default="0.0.0.0",  # noqa: S104 - opt-in by metrics_port; Prometheus scrapes from another host
+        description="Address the worker/beat metrics server binds.",
+    )
+    flower_user: str = Field(
+        default="dev", min_length=1, description="`dispatcher dev`: Flower's basic-auth user."
+    )
+    flower_password: SecretStr | None = Field(
+        default=None,
+        min_length=8,
+        description="`dispatcher dev`: Flower's basic-auth password (unset: a new one is generated and "
+        "printed). Compose and Kubernetes give Flower FLOWER_BASIC_AUTH (user:password) directly.",
+    )
     log_format: Literal["text", "json"] = Field(
         default="text", description="json: one JSON object per log line (dispatcher.logs)."
     )

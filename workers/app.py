@@ -10,6 +10,7 @@ from __future__ import annotations
 from celery import Celery, signals
 
 from dispatcher.logs import install_json_logging
+from dispatcher.metrics.server import serve_metrics
 from dispatcher.settings import load_settings
 from dispatcher.taskqueue import TICK_TASK, TRANSACTIONAL_QUEUE, celery_config
 
@@ -24,6 +25,10 @@ def create_app() -> Celery:
     if settings.log_format == "json":
         # Connected, this signal replaces Celery's own logging set-up in workers and beat.
         signals.setup_logging.connect(lambda **_: install_json_logging(), weak=False)
+    # The worker's tasks run in threads of its main process, where worker_init fires; beat runs once,
+    # so it alone serves the store's metrics (two would double them in a sum).
+    signals.worker_init.connect(lambda **_: serve_metrics(settings, with_store=False), weak=False)
+    signals.beat_init.connect(lambda **_: serve_metrics(settings, with_store=True), weak=False)
     app.conf.beat_schedule = {
         "tick": {
             "task": TICK_TASK,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from dispatcher.metrics.events import FALLBACKS
 from dispatcher.settings import Settings
 from dispatcher.store import Store
 from dispatcher.taskqueue import TaskSender, kick
@@ -22,6 +23,7 @@ def send_fallbacks(
     if not claimed:
         return 0
     created = store.create_fallbacks(claimed, now=now)
+    FALLBACKS.labels("callback" if rcs_ids else "deadline").inc(len(created))
     for lane in sorted({sms.lane for sms in created}):
         kick(store, tasks, lane, settings, now=now)
     log.info("fallback: %d SMS for RCS messages %s", len(created), ", ".join(claimed[:5]))

@@ -13,6 +13,7 @@ from dispatcher.accounts import Account
 from dispatcher.callbacks.fallback import send_fallbacks
 from dispatcher.callbacks.mapping import state_report, triggers_fallback
 from dispatcher.errors import InvalidCallback, Problem
+from dispatcher.metrics.events import CALLBACK_REPORTS
 from dispatcher.providers import bsg_callbacks, revicom_callbacks
 from dispatcher.providers.outcomes import DeliveryReport
 from dispatcher.providers.smartswitch import receipts
@@ -69,7 +70,11 @@ class CallbackService:
     ) -> CallbackOutcome:
         """Apply one callback body; raises UnknownRoute or InvalidCallback (then nothing changed)."""
         accounts = self.accounts_for(provider, account)
-        reports = PARSERS[provider](body, content_type)
+        try:
+            reports = PARSERS[provider](body, content_type)
+        except InvalidCallback:
+            CALLBACK_REPORTS.labels(provider, "invalid").inc()
+            raise
         now = time.time()
         applied = self.store.apply_reports(
             provider,
@@ -92,6 +97,12 @@ class CallbackService:
             parked=sum(result.message_id is None for result in applied),
             fallbacks=fallbacks,
         )
+        for result, count in (
+            ("moved", outcome.moved),
+            ("parked", outcome.parked),
+            ("recorded", outcome.reports - outcome.moved - outcome.parked),
+        ):
+            CALLBACK_REPORTS.labels(provider, result).inc(count)
         log.info("callback %s: %s", provider, outcome)
         return outcome
 

@@ -22,24 +22,26 @@ import redis
 from dispatcher.cli.demo import run_demo
 from dispatcher.localredis import redis_url_for_local_run
 from dispatcher.localstack import (
+    Started,
     api_child,
     delete_keys,
     demo_credentials,
     flower_child,
+    metrics_url,
     pipeline_children,
     running,
 )
 from dispatcher.processes import free_port
 from dispatcher.producer import Dispatcher
-from dispatcher.settings import load_settings
+from dispatcher.settings import Settings, load_settings
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.process import running_simulator
 from dispatcher.taskqueue import BULK_QUEUE, TRANSACTIONAL_QUEUE
 
 #: Fixed ports for a developer's bookmarks; --demo takes free ones so it runs next to anything.
 DEFAULT_PORTS = {"api": 8080, "simulator": 8900, "flower": 5555}
-FLOWER_USER_VARIABLE = "DISPATCHER_FLOWER_USER"
-FLOWER_PASSWORD_VARIABLE = "DISPATCHER_FLOWER_PASSWORD"  # noqa: S105 - the variable's name
+#: How often the running stack checks that its processes still run.
+WATCH_INTERVAL_S = 1.0
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -54,13 +56,11 @@ def _port(given: int | None, name: str, demo: bool) -> int:
     return free_port() if demo else DEFAULT_PORTS[name]
 
 
-def _flower_login() -> tuple[str, str, bool]:
+def _flower_login(settings: Settings) -> tuple[str, str, bool]:
     """User, password and whether they were generated (then shown once, as nobody knows them)."""
-    user = os.environ.get(FLOWER_USER_VARIABLE) or "dev"
-    password = os.environ.get(FLOWER_PASSWORD_VARIABLE)
-    if password:
-        return user, password, False
-    return user, secrets.token_urlsafe(12), True
+    if settings.flower_password is not None:
+        return settings.flower_user, settings.flower_password.get_secret_value(), False
+    return settings.flower_user, secrets.token_urlsafe(12), True
 
 
 @click.command()
@@ -115,20 +115,23 @@ def _run_stack(demo: bool, api_port: int | None, simulator_port: int | None, flo
             "DISPATCHER_CALLBACK_SECRET": secrets.token_urlsafe(24),
         }
         click.echo(f"Logs in {log_dir}; Redis keys under {{{prefix}}}:")
-        user, password, generated = _flower_login()
+        user, password, generated = _flower_login(load_settings())
         flower_port = _port(flower_port, "flower", demo)
         queues = (TRANSACTIONAL_QUEUE, BULK_QUEUE)
+        pipeline = pipeline_children(env, log_dir, queues=queues, events=True, metrics=True)
         children = [
             api_child(env, api_port),
-            *pipeline_children(env, log_dir, queues=queues, events=True),
+            *pipeline,
             flower_child(env, flower_port, user=user, password=password),
         ]
-        stack.enter_context(running(children, log_dir))
+        started = stack.enter_context(running(children, log_dir))
         login = f" (user {user}, password {password})" if generated else f" (user {user})"
         click.echo(f"Simulator  {simulator_url}  (request log: {simulator_url}/_sim/requests)")
-        click.echo(f"API        http://127.0.0.1:{api_port}")
+        click.echo(f"API        http://127.0.0.1:{api_port}  (metrics: /metrics)")
         click.echo(f"Flower     http://127.0.0.1:{flower_port}{login}")
-        click.echo("Workers    transactional, bulk; beat")
+        click.echo("Workers    transactional, bulk; beat. Prometheus metrics (beat's include the store's):")
+        for child in pipeline:
+            click.echo(f"  {child.name:<24} {metrics_url(child)}")
         if demo:
             os.environ.update(env)
             simulator = SimulatorClient(simulator_url)
@@ -138,5 +141,16 @@ def _run_stack(demo: bool, api_port: int | None, simulator_port: int | None, flo
             click.echo("Demo done; stopping everything.")
             return
         click.echo("Press Ctrl-C to stop everything.")
-        while True:
-            time.sleep(3600)
+        _watch(started, log_dir)
+
+
+def _watch(started: Started, log_dir: Path) -> None:
+    """Return only when a process of the stack has stopped (after saying which, and why); the
+    caller then stops the rest: a stack with a dead worker or API only looks alive."""
+    while (exited := started.exited()) is None:
+        time.sleep(WATCH_INTERVAL_S)
+    name, status = exited
+    tail = (log_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+    click.echo(f"\n{name} stopped (exit status {status}); stopping everything. Its log ends:", err=True)
+    click.echo(tail, err=True)
+    raise SystemExit(1)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 
 from dispatcher.accounts import SmartswitchAccount
+from dispatcher.metrics.events import RECONCILED
 from dispatcher.pipeline.runtime import Runtime
 from dispatcher.providers.bsg import BsgAdapter
 from dispatcher.providers.outcomes import Outcome, Submitted
@@ -79,7 +80,11 @@ def reconcile_batch(runtime: Runtime, batch_id: str) -> ReconcileReport | None:
         batch = store.get_batch(batch_id)
         if batch is None or batch.state != "posting":
             return None
-        return _reconcile(runtime, batch)
+        report = _reconcile(runtime, batch)
+        account = runtime.lane_account(batch.lane).name
+        for result, count in report.counts.items():
+            RECONCILED.labels(account, result).inc(count)
+        return report
     finally:
         store.release_runner(lock, token)
 

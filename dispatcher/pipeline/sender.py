@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from enum import Enum
 
 from dispatcher.accounts import Account
 from dispatcher.errors import BatchRejected, ConfigurationError, ProviderError
+from dispatcher.metrics.events import PROVIDER_REQUEST_MESSAGES, PROVIDER_REQUEST_SECONDS, RETRIES
 from dispatcher.pipeline.adapters import WireRequests
 from dispatcher.pipeline.policy import Action, Decision, decide, halves, plan_retries
 from dispatcher.pipeline.runtime import Runtime
@@ -131,23 +133,33 @@ class _BatchRun:
             log.warning("lane %s batch %s was reclaimed before posting", self.batch.lane, self.batch.id)
             return _Stop.LOST
         self.report.requests += 1
+        started = time.perf_counter()
         try:
             outcomes = self.requests.send([item.wire for item in part], tag=tag)
         except BatchRejected as error:
+            self.observe_request(started, len(part), error)
             decision = decide(error, request_size=len(part))
             if decision.action is Action.SPLIT:
                 return list(halves(part))
             self.record([(part[0].id, Rejected(code=error.code, reason=error.reason))])
             return []
         except ProviderError as error:
-            return self.handle(part, decide(error, request_size=len(part)))
+            self.observe_request(started, len(part), error)
+            return self.handle(part, decide(error, request_size=len(part)), cause=error)
         except ConfigurationError as error:
             # A missing secret: nothing was sent, and no retry can help until the deployment is fixed.
-            return self.handle(part, Decision(Action.PAUSE_LANE, str(error)))
+            self.observe_request(started, len(part), error)
+            return self.handle(part, Decision(Action.PAUSE_LANE, str(error)), cause=error)
+        self.observe_request(started, len(part), None)
         self.record(list(zip((item.id for item in part), outcomes, strict=True)))
         return []
 
-    def handle(self, part: Sequence[BatchItem], decision: Decision) -> _Stop:
+    def observe_request(self, started: float, messages: int, error: Exception | None) -> None:
+        labels = (self.account.name, self.account.provider, "ok" if error is None else type(error).__name__)
+        PROVIDER_REQUEST_SECONDS.labels(*labels).observe(time.perf_counter() - started)
+        PROVIDER_REQUEST_MESSAGES.labels(*labels).inc(messages)
+
+    def handle(self, part: Sequence[BatchItem], decision: Decision, *, cause: Exception) -> _Stop:
         lane = self.batch.lane
         log.warning(
             "lane %s batch %s: %d messages, %s (%s)",
@@ -165,13 +177,13 @@ class _BatchRun:
             self.requeue(part, reason=decision.reason)
             return _Stop.HELD
         if decision.action is Action.RETRY:
-            self.retry(part, decision)
+            self.retry(part, decision, cause=cause)
             return _Stop.HELD
         # RECONCILE: the batch stays posting under this request's tag; beat reconciles it.
         self.report.counts["ambiguous"] += len(part)
         return _Stop.HELD
 
-    def retry(self, part: Sequence[BatchItem], decision: Decision) -> None:
+    def retry(self, part: Sequence[BatchItem], decision: Decision, *, cause: Exception) -> None:
         settings = self.runtime.settings
         now = self.runtime.clock()
         plan = plan_retries(
@@ -186,6 +198,7 @@ class _BatchRun:
         if plan.due:
             self.store.retry_later(self.batch.id, plan.due, reason=decision.reason, now=now)
             self.report.counts["retrying"] += len(plan.due)
+            RETRIES.labels(self.account.name, type(cause).__name__).inc(len(plan.due))
         if plan.failed:
             self.store.settle(self.batch.id, plan.failed, state=FAILED, reason=decision.reason, now=now)
             self.report.counts[FAILED] += len(plan.failed)

@@ -4,7 +4,7 @@ the batch back to its lane and reschedules the lane instead."""
 
 from __future__ import annotations
 
-from dispatcher.metrics import (
+from dispatcher.metrics.events import (
     RATE_LIMIT_BUCKET_USED,
     RATE_LIMIT_GRANTED_MESSAGES,
     RATE_LIMIT_HANDBACKS,

@@ -62,7 +62,9 @@ def prepare(
         except InvalidMessage as exc:
             problems += [_indexed(problem, field_prefix, index, single) for problem in exc.problems]
             continue
-        prepared.append(NewMessage(message_id, route.lane, route.provider, wire, deadline, campaign, key))
+        prepared.append(
+            NewMessage(message_id, route.lane, route.provider, wire, deadline, campaign, key, route.channel)
+        )
     if problems:
         raise InvalidMessage(problems)
     return prepared

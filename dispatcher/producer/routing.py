@@ -28,6 +28,15 @@ PROVIDER_OF: Mapping[type, str] = {
     SmartswitchSms: "smartswitch",
     BsgRcs: "bsg",
 }
+#: The channel of each model: a label of the store's statistics (messages by provider, channel, state).
+CHANNEL_OF: Mapping[type, str] = {
+    RevicomSms: "sms",
+    RevicomVoiceCode: "voicecode",
+    RevicomFlashCall: "flashcall",
+    RevicomVk: "vk",
+    SmartswitchSms: "sms",
+    BsgRcs: "rcs",
+}
 #: Codes someone is waiting for: never behind a campaign, whatever call sent them.
 _ALWAYS_TRANSACTIONAL: tuple[type, ...] = (RevicomVoiceCode, RevicomFlashCall)
 
@@ -37,6 +46,7 @@ class Route:
     account: str
     provider: str
     lane: str
+    channel: str
 
 
 def provider_of(message: object) -> str:
@@ -117,5 +127,8 @@ class Router:
         provider = provider_of(message)
         name = self.account(provider, account)
         return Route(
-            name, provider, lane_name(name, priority_class(message, requested=priority, single=single))
+            name,
+            provider,
+            lane_name(name, priority_class(message, requested=priority, single=single)),
+            CHANNEL_OF[type(message)],
         )

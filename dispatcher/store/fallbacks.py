@@ -29,6 +29,7 @@ def fallback_payload(sms: NewMessage) -> str:
             "provider": sms.provider,
             "wire": sms.wire.decode(),
             "deadline": sms.deadline,
+            "channel": sms.channel,
         }
     ).decode()
 
@@ -41,6 +42,7 @@ def _sms_from_payload(raw: bytes) -> NewMessage:
         provider=document["provider"],
         wire=document["wire"].encode(),
         deadline=float(document["deadline"]),
+        channel=document.get("channel", ""),
     )
 
 

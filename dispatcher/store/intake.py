@@ -23,6 +23,7 @@ def intake_args(
             f"{message.deadline:.3f}",
             message.campaign or "",
             message.idempotency_key or "",
+            message.channel,
         ]
     return [*prelude, f"{now:.3f}", orjson.dumps(flat), "1" if hold else "0"]
 

@@ -40,6 +40,11 @@ class Keys:
         return f"{self.root}b:{batch_id}"
 
     @property
+    def stats(self) -> str:
+        """Message counts by provider, channel and state (written by the scripts, lua/prelude.lua)."""
+        return f"{self.root}stats"
+
+    @property
     def inflight(self) -> str:
         return f"{self.root}inflight"
 

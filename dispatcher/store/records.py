@@ -18,6 +18,8 @@ class NewMessage:
     deadline: float
     campaign: str | None = None
     idempotency_key: str | None = None
+    #: ``sms``, ``vk``, ``voicecode``, ``flashcall`` or ``rcs``, for statistics ("" = not known).
+    channel: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from dispatcher.store.records import (
 from dispatcher.store.reports import ReportStore
 from dispatcher.store.schedule import ScheduleStore
 from dispatcher.store.states import ALL_STATES, CANCELLABLE_STATES, CANCELLED, QUEUED, SENDING, SUBMITTED
+from dispatcher.store.stats import StatsStore
 from dispatcher.store.webhooks import WebhookStore
 
 #: Messages per ``add_messages.lua`` call: large enough to amortise the round trip, small enough
@@ -31,7 +32,7 @@ INTAKE_CHUNK = 1000
 _CAMPAIGN_IDS_PAGE = 1000
 
 
-class Store(LaneStore, BatchStore, ScheduleStore, ReportStore, FallbackStore, WebhookStore):
+class Store(StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, FallbackStore, WebhookStore):
     """Every Redis operation of the dispatch pipeline; multi-key changes are atomic Lua scripts."""
 
     @classmethod

@@ -79,6 +79,7 @@ class MessageFactory:
                     deadline=deadline,
                     campaign=campaign,
                     idempotency_key=idempotency_keys[index] if idempotency_keys else None,
+                    channel="sms",
                 )
             )
         return messages

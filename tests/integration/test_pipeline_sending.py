@@ -16,6 +16,7 @@ from tests.integration.worker_fixtures import (
     revicom_sms,
     wait_for,
 )
+from tests.support import labels, metrics_env, scrape
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +53,8 @@ def test_a_response_lost_after_processing_is_reconciled_not_resent(
     sim.add_fault(path=SEND_PATH, method="POST", kind="hang", seconds=3, after_processing=True, count=1)
     destinations = numbers(50)
     enqueue(store, LANE, [revicom_sms(number) for number in destinations], campaign="c1")
-    pipeline.start_worker()
+    worker_metrics, worker_url = metrics_env()
+    pipeline.start_worker(env=worker_metrics)
     pipeline.start_beat()
 
     took = wait_for(lambda: _done(store, "c1", "submitted", 50), timeout_s=30, what="reconciled")
@@ -60,6 +62,13 @@ def test_a_response_lost_after_processing_is_reconciled_not_resent(
     created = Counter(message["destination"] for message in sim.messages(provider="revicom"))
     assert created == Counter(destinations)
     assert len(_posts(sim)) == 1
+    metrics = scrape(worker_url)
+    timed_out = labels(account="revicom", provider="revicom", outcome="ResponseTimedOut")
+    assert metrics[("dispatcher_provider_request_seconds_count", timed_out)] == 1
+    assert metrics[("dispatcher_provider_request_seconds_sum", timed_out)] >= 1.5  # the read timeout
+    assert (
+        metrics[("dispatcher_reconciled_messages_total", labels(account="revicom", result="submitted"))] == 50
+    )
     print(f"lost response reconciled in {took:.2f} s")
 
 
@@ -68,7 +77,8 @@ def test_503_and_429_are_retried_and_the_429_pauses_the_lane(
 ) -> None:
     sim.add_fault(path=SEND_PATH, method="POST", kind="status", status=503, count=1)
     enqueue(store, LANE, [revicom_sms(number) for number in numbers(20)], campaign="c1")
-    pipeline.start_worker()
+    worker_metrics, worker_url = metrics_env()
+    pipeline.start_worker(env=worker_metrics)
     pipeline.start_beat()
     wait_for(lambda: _done(store, "c1", "submitted", 20), timeout_s=30, what="submitted after a 503")
 
@@ -83,6 +93,15 @@ def test_503_and_429_are_retried_and_the_429_pauses_the_lane(
     paused_s = float(posts[3]["time"]) - float(posts[2]["time"])  # type: ignore[arg-type]
     assert paused_s >= 1.9, f"sent again {paused_s:.2f} s after a 429 with Retry-After: 2"
     assert len(sim.messages(provider="revicom")) == 40
+    metrics = scrape(worker_url)
+    assert metrics[("dispatcher_retries_total", labels(account="revicom", error="ProviderUnavailable"))] == 20
+    assert metrics[("dispatcher_rate_limit_pauses_total", labels(account="revicom"))] == 1
+    outcomes = {
+        dict(key)["outcome"]: value
+        for (name, key), value in metrics.items()
+        if name == "dispatcher_provider_request_messages_total"
+    }
+    assert outcomes == {"ProviderUnavailable": 20, "ok": 40, "RateLimited": 20}
 
 
 def test_a_refused_batch_is_split_until_only_the_bad_message_is_rejected(

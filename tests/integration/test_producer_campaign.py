@@ -84,7 +84,7 @@ def test_a_bad_row_stores_nothing_and_names_the_row(
         dispatcher.campaign(TEMPLATE, write_csv(tmp_path / "r.csv", 3000, bad_row=2100))
 
     assert [problem.field for problem in raised.value.problems] == ["recipients[2100].destination"]
-    assert stored_keys(redis_client, key_prefix) == []
+    assert_nothing_left(dispatcher.store, redis_client, key_prefix)
 
 
 def test_a_missing_template_variable_is_named(dispatcher: Dispatcher) -> None:
@@ -102,7 +102,15 @@ def test_a_one_shot_iterator_with_a_bad_row_stores_nothing_either(
     with pytest.raises(InvalidMessage, match=r"recipients\[1500\]\.destination"):
         dispatcher.campaign(MessageTemplate(RevicomSms, {"sender_name": "S", "text": "Hi"}), rows)
 
-    assert stored_keys(redis_client, key_prefix) == []
+    assert_nothing_left(dispatcher.store, redis_client, key_prefix)
+
+
+def assert_nothing_left(store: Store, client: redis.Redis, prefix: str) -> None:
+    """No message, lane or campaign key; only the statistics, counting the held rows as discarded."""
+    assert stored_keys(client, prefix) == [f"{{{prefix}}}:stats".encode()]
+    statistics = store.statistics()
+    assert {count.state: count.count for count in statistics.current} == {"queued": 0}
+    assert {count.state for count in statistics.entered} == {"queued", "discarded"}
 
 
 def test_cancel_campaign_cancels_what_has_not_gone_out(dispatcher: Dispatcher) -> None:

@@ -11,7 +11,7 @@ import redis
 
 from dispatcher.providers.outcomes import Rejected, Submitted
 from dispatcher.store import Store
-from dispatcher.store.states import ALL_STATES, QUEUED, SENDING
+from dispatcher.store.states import ALL_STATES, FINAL_STATES, QUEUED, SENDING
 
 from .conftest import MessageFactory
 
@@ -28,6 +28,16 @@ def assert_counters_exact(store: Store, ids: list[str]) -> None:
     assert counts["total"] == len(ids)
     assert sum(counts[state] for state in ALL_STATES) == counts["total"]
     assert {state: counts[state] for state in ALL_STATES if counts[state]} == dict(actual)
+    # The store-wide statistics (Prometheus) agree: every message here is one of this campaign's.
+    statistics = store.statistics()
+    groups = {(c.provider, c.channel) for c in [*statistics.current, *statistics.entered]}
+    assert groups == {("revicom", "sms")}
+    current = {count.state: count.count for count in statistics.current if count.count}
+    assert current == {state: n for state, n in actual.items() if state not in FINAL_STATES}
+    entered = {count.state: count.count for count in statistics.entered}
+    assert entered[QUEUED] >= len(ids)
+    for state in ALL_STATES:  # a final state may still move on ('unknown' settled by a report)
+        assert entered.get(state, 0) >= actual[state], state
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -115,12 +115,18 @@ def test_a_held_campaign_reaches_its_lane_only_when_released(
     assert store.get(messages[0].id) is not None
 
 
-def test_a_discarded_held_campaign_leaves_nothing(
+def test_a_discarded_held_campaign_leaves_nothing_but_totals(
     store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
 ) -> None:
     store.create_campaign("cmp3", account="revicom", lane="revicom:bulk", now=NOW, held=True)
     store.add_messages(make_messages(2500, campaign="cmp3"), now=NOW, hold=True)
+    assert [count.count for count in store.statistics().current] == [2500]
 
     assert store.discard_campaign("cmp3", chunk=1000) == 2500
 
-    assert list(redis_client.scan_iter(match=f"{{{key_prefix}}}:*")) == []
+    # Only the statistics remain: nothing is queued any more, and the totals (Prometheus counters,
+    # which must never go down) count the messages as discarded.
+    assert list(redis_client.scan_iter(match=f"{{{key_prefix}}}:*")) == [f"{{{key_prefix}}}:stats".encode()]
+    statistics = store.statistics()
+    assert [count.count for count in statistics.current] == [0]
+    assert {count.state: count.count for count in statistics.entered} == {"queued": 2500, "discarded": 2500}

@@ -1,8 +1,8 @@
 -- Store a chunk of new messages as 'queued' and append them to their lanes, in order.
 -- KEYS[1] {P}:lanes (set of lane names)
 -- ARGV[1..3] prelude (root, now ms, retention s); ARGV[4] now, epoch s (the 'ct' text)
--- ARGV[5] JSON array, 7 strings per message: id, lane, provider, wire, deadline (epoch s),
---         campaign or '', idempotency key or ''  (one argument: redis-py packs 7,000 separate
+-- ARGV[5] JSON array, 8 strings per message: id, lane, provider, wire, deadline (epoch s),
+--         campaign or '', idempotency key or '', channel or ''  (one argument: redis-py packs 7,000 separate
 --         arguments slower than Redis stores the messages)
 -- ARGV[6] '1' to hold the messages out of their lanes (a campaign still being checked; its ids
 --         are in the campaign's id list and go to the lane with release_campaign), else '0'
@@ -25,18 +25,25 @@ local function append(groups, name, id)
 end
 
 local flat = cjson.decode(ARGV[5])
-for i = 1, #flat, 7 do
+for i = 1, #flat, 8 do
   local id, idem = flat[i], flat[i + 6]
   local existing = idem ~= '' and redis.call('GET', ROOT .. 'idem:' .. idem)
   if existing then
-    known[#known + 1] = (i - 1) / 7
+    known[#known + 1] = (i - 1) / 8
     known[#known + 1] = existing
   else
     local key = ROOT .. 'm:' .. id
     if redis.call('EXISTS', key) == 0 then
-      local lane, campaign = flat[i + 1], flat[i + 5]
-      local fields = {'HSET', key, 'st', 'queued', 'ln', lane, 'pv', flat[i + 2], 'w', flat[i + 3],
+      local lane, provider, campaign, channel = flat[i + 1], flat[i + 2], flat[i + 5], flat[i + 7]
+      local fields = {'HSET', key, 'st', 'queued', 'ln', lane, 'pv', provider, 'w', flat[i + 3],
         'ct', created_at, 'dl', flat[i + 4], 'at', '0', 'h', intake_event}
+      if channel ~= '' then
+        fields[#fields + 1] = 'ch'
+        fields[#fields + 1] = channel
+      else
+        channel = nil
+      end
+      count_stats(provider, channel, nil, 'queued')
       if campaign ~= '' then
         fields[#fields + 1] = 'cp'
         fields[#fields + 1] = campaign
@@ -64,4 +71,5 @@ for campaign, ids in pairs(campaign_ids) do
   redis.call('HINCRBY', ROOT .. 'c:' .. campaign, 'total', #ids)
   redis.call('HINCRBY', ROOT .. 'c:' .. campaign, 'n:queued', #ids)
 end
+flush_counts()
 return known

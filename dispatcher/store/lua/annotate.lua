@@ -11,7 +11,7 @@
 local scheduled = 0
 for _, entry in ipairs(cjson.decode(ARGV[5])) do
   local key = ROOT .. 'm:' .. entry.id
-  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h')
+  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch')
   if f[1] then
     if entry.f then
       redis.call('HSET', key, unpack(entry.f))

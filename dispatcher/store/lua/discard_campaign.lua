@@ -1,6 +1,8 @@
 -- Delete up to `count` messages of a held campaign that will never be released (a recipient was
 -- invalid, or the producer died while checking). Refuses a campaign that is not held: released
--- messages are accepted ones and must reach a final state.
+-- messages are accepted ones and must reach a final state. The deleted messages leave the store's
+-- current counts ({P}:stats 'n|...', see prelude.lua) and are counted as entering 'discarded' (the
+-- 'e|' totals feed Prometheus counters, which must never go down).
 -- KEYS[1] {P}:c:<campaign>:ids   KEYS[2] {P}:c:<campaign>   KEYS[3] {P}:held
 -- ARGV[1] key root "{P}:"   ARGV[2] count   ARGV[3] campaign id
 -- Returns how many messages were deleted; 0 once the campaign is gone (or was not held).
@@ -9,8 +11,19 @@ if redis.call('HGET', KEYS[2], 'held') ~= '1' then
 end
 local count = tonumber(ARGV[2])
 local ids = redis.call('LRANGE', KEYS[1], 0, count - 1)
+local changes = {}  -- stats field -> its change
 for _, id in ipairs(ids) do
-  redis.call('DEL', ARGV[1] .. 'm:' .. id)
+  local key = ARGV[1] .. 'm:' .. id
+  local f = redis.call('HMGET', key, 'st', 'pv', 'ch')
+  if f[1] then
+    local group = (f[2] or '?') .. '|' .. (f[3] or '?') .. '|'
+    changes['n|' .. group .. f[1]] = (changes['n|' .. group .. f[1]] or 0) - 1
+    changes['e|' .. group .. 'discarded'] = (changes['e|' .. group .. 'discarded'] or 0) + 1
+  end
+  redis.call('DEL', key)
+end
+for field, change in pairs(changes) do
+  redis.call('HINCRBY', ARGV[1] .. 'stats', field, change)
 end
 redis.call('LTRIM', KEYS[1], #ids, -1)
 if #ids < count then

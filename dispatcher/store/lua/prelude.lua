@@ -7,34 +7,56 @@ local ROOT = ARGV[1]
 local NOW_MS = ARGV[2]
 local RETENTION_S = tonumber(ARGV[3])
 
--- Campaign counter changes, summed per script run and written once per (campaign, state).
+-- Counter changes, summed per script run and written once per (hash, field) by flush_counts:
+-- campaign counters ({P}:c:<campaign>, 'n:<state>') and the store-wide statistics ({P}:stats,
+-- see count_stats) that the store's Prometheus collector reads.
 local counter_deltas = {}
 
-local function count(campaign, state, delta)
-  local per_state = counter_deltas[campaign]
-  if not per_state then
-    per_state = {}
-    counter_deltas[campaign] = per_state
+local function add_count(key, field, delta)
+  local per_field = counter_deltas[key]
+  if not per_field then
+    per_field = {}
+    counter_deltas[key] = per_field
   end
-  per_state[state] = (per_state[state] or 0) + delta
+  per_field[field] = (per_field[field] or 0) + delta
+end
+
+local function count(campaign, state, delta)
+  add_count(ROOT .. 'c:' .. campaign, 'n:' .. state, delta)
+end
+
+-- {P}:stats fields: 'e|<provider>|<channel>|<state>' counts messages that ever entered the state;
+-- 'n|...' counts those in a non-final state now (final ones expire with retention, so a count of
+-- them now would only drift). Messages stored without a channel count as '?'. source is nil for
+-- a message just stored.
+local STATS = ROOT .. 'stats'
+
+local function count_stats(provider, channel, source, target)
+  local group = (provider or '?') .. '|' .. (channel or '?') .. '|'
+  if source and not FINAL[source] then
+    add_count(STATS, 'n|' .. group .. source, -1)
+  end
+  if not FINAL[target] then
+    add_count(STATS, 'n|' .. group .. target, 1)
+  end
+  add_count(STATS, 'e|' .. group .. target, 1)
 end
 
 local function flush_counts()
-  for campaign, per_state in pairs(counter_deltas) do
-    local key = ROOT .. 'c:' .. campaign
-    for state, delta in pairs(per_state) do
+  for key, per_field in pairs(counter_deltas) do
+    for field, delta in pairs(per_field) do
       if delta ~= 0 then
-        redis.call('HINCRBY', key, 'n:' .. state, delta)
+        redis.call('HINCRBY', key, field, delta)
       end
     end
   end
   counter_deltas = {}
 end
 
--- The fields every move needs; scripts read them with HMGET(key, unpack(MOVE_FIELDS), ...more).
-local MOVE_FIELDS = {'st', 'cp', 'ik', 'h'}
-
--- Move one message (fields f as read with MOVE_FIELDS first) to target, appending the event to its
+-- The fields every move needs, in this order; scripts read them with
+-- HMGET(key, 'st', 'cp', 'ik', 'h', 'pv', 'ch', ...more) and find their own fields from f[7] on.
+--
+-- Move one message (fields f read as above) to target, appending the event to its
 -- history. A move the table refuses is recorded as 'ignored:<reason>' and changes nothing else.
 -- extra: optional flat field/value list written together with the state. Returns true if moved.
 local function move(key, f, target, reason, extra)
@@ -59,6 +81,7 @@ local function move(key, f, target, reason, extra)
     count(f[2], source, -1)
     count(f[2], target, 1)
   end
+  count_stats(f[5], f[6], source, target)
   if FINAL[target] then
     redis.call('EXPIRE', key, RETENTION_S)
     if f[3] then

@@ -11,7 +11,7 @@ local flat = cjson.decode(ARGV[5])
 for i = 1, #flat, 3 do
   local id, kind, value = flat[i], flat[i + 1], flat[i + 2]
   local key = ROOT .. 'm:' .. id
-  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h')
+  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch')
   if f[1] then
     if kind == 'S' then
       move(key, f, 'submitted', 'pid ' .. value, {'pid', value})

@@ -13,21 +13,21 @@ local released, expired = 0, 0
 local lane_ids, lane_order, later = {}, {}, {}
 for _, id in ipairs(due) do
   local key = ROOT .. 'm:' .. id
-  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'ln', 'dl')
+  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch', 'ln', 'dl')
   if f[1] == 'scheduled' then
     if f[2] and redis.call('HGET', ROOT .. 'c:' .. f[2], 'held') == '1' then
       later[#later + 1] = id
-    elseif tonumber(f[6]) <= now then
+    elseif tonumber(f[8]) <= now then
       local reason = 'deadline passed before its send time'
       if move(key, f, 'expired', reason, {'rs', reason}) then
         expired = expired + 1
       end
     elseif move(key, f, 'queued', 'send time') then
-      local ids = lane_ids[f[5]]
+      local ids = lane_ids[f[7]]
       if not ids then
         ids = {}
-        lane_ids[f[5]] = ids
-        lane_order[#lane_order + 1] = f[5]
+        lane_ids[f[7]] = ids
+        lane_order[#lane_order + 1] = f[7]
       end
       ids[#ids + 1] = id
       released = released + 1

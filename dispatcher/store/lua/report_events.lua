@@ -8,7 +8,7 @@ local KEEPS_REASON = {undelivered = true, expired = true, failed = true, unknown
 -- price); a move the table refuses (a duplicate, a late 'sent') is kept in the history only.
 -- Returns moved (boolean), the state after ('' for a message that no longer exists).
 local function apply_event(key, target, reason)
-  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h')
+  local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch')
   if not f[1] then
     return false, ''
   end

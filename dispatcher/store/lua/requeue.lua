@@ -24,12 +24,12 @@ for i = 8, #ARGV do
   local id = ARGV[i]
   if members[id] then
     local key = ROOT .. 'm:' .. id
-    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'ln')
+    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch', 'ln')
     if move(key, f, 'queued', ARGV[5]) then
-      local ids = lane_ids[f[5]]
+      local ids = lane_ids[f[7]]
       if not ids then
         ids = {}
-        lane_ids[f[5]] = ids
+        lane_ids[f[7]] = ids
       end
       ids[#ids + 1] = id
       moved = moved + 1

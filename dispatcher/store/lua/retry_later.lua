@@ -12,7 +12,7 @@ for i = 6, #ARGV, 2 do
   local id = ARGV[i]
   if members[id] then
     local key = ROOT .. 'm:' .. id
-    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h')
+    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch')
     if move(key, f, 'queued', ARGV[5], {'rs', ARGV[5]}) then
       redis.call('ZADD', KEYS[3], ARGV[i + 1], id)
     end

@@ -11,7 +11,7 @@ for i = 7, #ARGV do
   local id = ARGV[i]
   if members[id] then
     local key = ROOT .. 'm:' .. id
-    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h')
+    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch')
     move(key, f, ARGV[5], ARGV[6], {'rs', ARGV[6]})
     gone[id] = true
   end

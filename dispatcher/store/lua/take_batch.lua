@@ -19,14 +19,14 @@ while #taken < max_size do
   end
   for _, id in ipairs(popped) do
     local key = ROOT .. 'm:' .. id
-    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'w', 'at', 'dl')
+    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch', 'w', 'at', 'dl')
     if f[1] == 'queued' and move(key, f, 'sending', reason) then
       local n = #taken + 1
       taken[n] = id
-      wires[n] = f[5]
-      wire_lengths[n] = #f[5]
-      attempts[n] = f[6]
-      deadlines[n] = f[7]
+      wires[n] = f[7]
+      wire_lengths[n] = #f[7]
+      attempts[n] = f[8]
+      deadlines[n] = f[9]
     end
   end
 end

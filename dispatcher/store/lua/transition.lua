@@ -4,7 +4,7 @@
 -- ARGV[6] optional: the only source states (space-separated) this move may start from, narrower
 --         than the table (a producer's cancel may not cancel what the provider already holds)
 -- Returns {1 if moved else 0, state after}; {0, ''} for an unknown id (nothing is created).
-local f = redis.call('HMGET', KEYS[1], 'st', 'cp', 'ik', 'h')
+local f = redis.call('HMGET', KEYS[1], 'st', 'cp', 'ik', 'h', 'pv', 'ch')
 if not f[1] then
   return {0, ''}
 end
