@@ -39,8 +39,17 @@ test: lint typecheck browser
 demo: install
 	$(VENV)/bin/dispatcher dev --demo
 
+# Every benchmark (each prints one JSON line) into $(BENCH_OUT), then docs/benchmarks.md from them.
+bench: BENCH_OUT ?= test-artifacts/bench
+bench: BENCHES ?= 'simulator_throughput' 'store_memory' 'intake' 'api_intake' 'ratelimit' \
+  'throughput --runs 3 --profile $(BENCH_OUT)/profile' 'transactional_latency' 'scaling'
 bench: install
-	$(WITH_REDIS) sh -c 'set -e; for b in simulator_throughput store_memory intake throughput; do $(PY) bench/$$b.py; done'
+	rm -rf $(BENCH_OUT) && mkdir -p $(BENCH_OUT)
+	@set -e; for b in $(BENCHES); do name=$${b%% *}; args=$${b#$$name}; \
+	  echo "$(PY) bench/$$name.py$$args" | tee $(BENCH_OUT)/$$name.cmd; \
+	  $(WITH_REDIS) $(PY) bench/$$name.py $$args > $(BENCH_OUT)/$$name.json; cat $(BENCH_OUT)/$$name.json; \
+	done
+	$(WITH_REDIS) $(PY) bench/report.py $(BENCH_OUT)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,4 +1,9 @@
-"""Bytes per queued and per submitted message in the store, and intake / batch speeds.
+"""Bytes per queued, submitted and finished message in the store, and intake / batch speeds.
+
+Finished: after the provider's ``sent`` and ``delivered`` callbacks were applied (``apply_reports``,
+as the callback endpoint does): the record's history has grown by two lines, it has its provider id
+indexed and an expiry (the retention), and that is what Redis holds for every delivered message
+until the retention ends.
 
 Runs on private ``redis-server`` processes (so INFO deltas see only this run): once with the server's
 default config and once with ``hash-max-listpack-value 1024``, the setting a deployment should use
@@ -24,6 +29,8 @@ import redis
 from dispatcher.localredis import start_private_redis
 from dispatcher.providers.outcomes import Submitted
 from dispatcher.store import NewMessage, Store
+from dispatcher.store.reports import StateReport
+from dispatcher.store.states import DELIVERED, SENT
 
 LANE = "revicom:bulk"
 BATCH = 1000
@@ -84,6 +91,7 @@ def measure(listpack_value: int | None, count: int) -> dict[str, Any]:
         encoding = client.object("encoding", f"{{bench}}:m:{messages[0].id}")
 
         take_ms, record_ms = [], []
+        provider_ids: list[str] = []
         while True:
             started = time.perf_counter()
             batch = store.take_batch(LANE, max_size=BATCH, worker="bench", now=now, take_timeout_s=30)
@@ -92,19 +100,37 @@ def measure(listpack_value: int | None, count: int) -> dict[str, Any]:
             take_ms.append((time.perf_counter() - started) * 1000)
             store.mark_posting(batch.id, tag=uuid.uuid4().hex, now=now, reclaim_at=now + 80)
             outcomes = [(item.id, Submitted(str(uuid.uuid4()))) for item in batch.items]
+            provider_ids += [outcome.provider_message_id for _, outcome in outcomes]
             started = time.perf_counter()
             store.record_outcomes(batch.id, outcomes, account="revicom", now=now)
             record_ms.append((time.perf_counter() - started) * 1000)
         submitted = (used_memory(client) - before) / count
+        callback_ms = []
+        for start in range(0, count, BATCH):
+            chunk = provider_ids[start : start + BATCH]
+            reports = [
+                StateReport(pid, target, f"callback {target}")
+                for target in (SENT, DELIVERED)
+                for pid in chunk
+            ]
+            started = time.perf_counter()
+            store.apply_reports("revicom", ["revicom"], reports, now=now, park_for_s=3600)
+            callback_ms.append((time.perf_counter() - started) * 1000)
+        finished = (used_memory(client) - before) / count
+        state = client.hget(f"{{bench}}:m:{messages[-1].id}", "st")
+        if state != DELIVERED.encode():
+            raise RuntimeError(f"the last message is {state!r} after its callbacks, not delivered")
         return {
             "baseline_set_bytes_per_message": round(baseline),
             "bytes_per_queued_message": round(queued),
             "bytes_per_submitted_message": round(submitted),
+            "bytes_per_finished_message": round(finished),
             "memory_usage_of_one_queued_hash": sample,
             "queued_hash_encoding": encoding.decode() if isinstance(encoding, bytes) else encoding,
             "add_messages_per_s": round(count / intake_s),
             "take_batch_1000_ms_median": round(statistics.median(take_ms), 2),
             "record_outcomes_1000_ms_median": round(statistics.median(record_ms), 2),
+            "apply_reports_2000_ms_median": round(statistics.median(callback_ms), 2),
         }
     finally:
         server.stop()

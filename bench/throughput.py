@@ -9,9 +9,20 @@ All three run in the same process run against the same simulator (reset between 
 - ``naive_celery_msgs_per_s``: one Celery task per message, each POSTing one message (a
   ``--naive-sample`` sample), the design the pipeline replaces.
 
-Uses the Redis of ``DISPATCHER_REDIS_URL`` (or 127.0.0.1:6379) under a random prefix, deleted after.
+``--runs N`` repeats the pipeline and the direct posting N times (alternating) and reports the
+medians, every run's figures and the median of the per-run ratios; the naive baseline runs once.
+``--profile DIR`` samples the producer (this process) and the worker with py-spy during the
+pipeline runs and adds their busiest functions to the JSON (raw profiles stay in DIR).
 
-    .venv/bin/python bench/throughput.py [--messages 100000] [--naive-sample 10000] [--workers 1]
+``pipeline_cpu_cores``: CPU used by each process during the pipeline runs, in cores (2 = the whole
+machine here), which says which process holds the rate back.
+
+Starts a private ``redis-server`` (so other users of the machine's Redis neither slow it nor show
+in its CPU figure); ``--redis env`` uses ``DISPATCHER_REDIS_URL`` (or 127.0.0.1:6379) instead, under
+a random prefix deleted after.
+
+    .venv/bin/python bench/throughput.py [--messages 100000] [--runs 1] [--naive-sample 10000]
+        [--workers 1] [--profile DIR] [--redis private|env]
 """
 
 from __future__ import annotations
@@ -19,11 +30,13 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +44,9 @@ import orjson
 import redis
 import requests
 from celery import Celery
+from support import cpu_by_role, cpu_share, emit, pids_by_role, profiled, top_of_profile
 
+from dispatcher.localredis import start_private_redis
 from dispatcher.localstack import delete_keys, demo_credentials, running_pipeline
 from dispatcher.models.revicom import RevicomSms
 from dispatcher.producer import Dispatcher, MessageTemplate
@@ -88,11 +103,26 @@ if "worker" in sys.argv:  # started as `celery -A throughput worker` by this scr
 
 
 def run_pipeline(
-    settings: Settings, sim: SimulatorClient, env: dict[str, str], log_dir: Path, count: int, workers: int
+    settings: Settings,
+    sim: SimulatorClient,
+    env: dict[str, str],
+    log_dir: Path,
+    count: int,
+    workers: int,
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     sim.reset()
     recipients = [{"phone": number, "name": number} for number in numbers(count)]
-    with running_pipeline(env, log_dir, workers=workers), Dispatcher.from_settings(settings) as dispatcher:
+    with (
+        running_pipeline(env, log_dir, workers=workers),
+        Dispatcher.from_settings(settings) as dispatcher,
+        ExitStack() as profiles,
+    ):
+        if profile_dir is not None:
+            worker = next(pid for role, pid in pids_by_role().items() if role.startswith("worker"))
+            profiles.enter_context(profiled(worker, profile_dir / f"worker-{time.time_ns()}.txt"))
+            profiles.enter_context(profiled(os.getpid(), profile_dir / f"producer-{time.time_ns()}.txt"))
+        cpu_before = cpu_by_role()
         started = time.perf_counter()
         campaign_id = dispatcher.campaign(
             MessageTemplate(RevicomSms, {"sender_name": "SHOP", "text": TEXT}), recipients
@@ -103,6 +133,7 @@ def run_pipeline(
                 raise RuntimeError(f"pipeline stalled: {dispatcher.campaign_status(campaign_id)}")
             time.sleep(0.02)
         elapsed = time.perf_counter() - started
+        cpu = cpu_share(cpu_before, cpu_by_role(), elapsed)
     posts = [entry for entry in sim.requests(path=SEND_PATH) if entry["method"] == "POST"]
     return {
         "pipeline_msgs_per_s": round(count / elapsed),
@@ -111,6 +142,7 @@ def run_pipeline(
         # From the end of intake (the campaign released into its lane) to the last message recorded.
         "dispatch_s": round(elapsed - intake_s, 2),
         "requests_made": len(posts),
+        "cpu_cores": cpu,
     }
 
 
@@ -188,15 +220,32 @@ def run_naive(
         worker.wait(timeout=30)
 
 
+def profile_tops(profile_dir: Path) -> dict[str, Any]:
+    """The busiest functions of the worker and producer profiles (all runs' samples together)."""
+    tops = {}
+    for role in ("worker", "producer"):
+        merged = profile_dir / f"{role}.txt"
+        merged.write_text("".join(path.read_text() for path in sorted(profile_dir.glob(f"{role}-*.txt"))))
+        # The producer's profile: the campaign intake (both of its threads), not the waiting loop.
+        tops[role] = top_of_profile(merged, include=("producer/campaigns.py",) if role == "producer" else ())
+    return tops
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=1, help="pipeline and direct runs (medians reported)")
     parser.add_argument("--naive-sample", type=int, default=10_000)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--workers", type=int, default=1, help="worker processes of the pipeline")
+    parser.add_argument("--profile", type=Path, help="py-spy the producer and the worker into this folder")
+    parser.add_argument("--redis", choices=("private", "env"), default="private")
     args = parser.parse_args()
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
 
-    redis_url = os.environ.get("DISPATCHER_REDIS_URL", "redis://127.0.0.1:6379/0")
+    server = start_private_redis() if args.redis == "private" else None
+    redis_url = server.url if server else os.environ.get("DISPATCHER_REDIS_URL", "redis://127.0.0.1:6379/0")
     prefix = f"bench{secrets.token_hex(4)}"
     credentials = demo_credentials()
     token = credentials["DISPATCHER_REVICOM_TOKEN"]
@@ -212,26 +261,51 @@ def main() -> None:
             }
             settings = Settings(redis_url=redis_url, key_prefix=prefix, simulator_url=base_url)
             sim = SimulatorClient(base_url)
-            figures = run_pipeline(settings, sim, env, Path(log_dir), args.messages, args.workers)
-            direct = run_direct(base_url, token, sim, args.messages, args.threads)
+            runs: list[dict[str, Any]] = []
+            for _ in range(args.runs):
+                figures = run_pipeline(
+                    settings, sim, env, Path(log_dir), args.messages, args.workers, args.profile
+                )
+                figures["direct_msgs_per_s"] = round(
+                    run_direct(base_url, token, sim, args.messages, args.threads)
+                )
+                figures["pipeline_vs_direct"] = round(
+                    figures["pipeline_msgs_per_s"] / figures["direct_msgs_per_s"], 3
+                )
+                runs.append(figures)
+                delete_keys(client, prefix)
             naive = run_naive(settings, sim, env, Path(log_dir), args.naive_sample, client)
             sim.close()
     finally:
         delete_keys(client, prefix)
         client.close()
-    print(
-        orjson.dumps(
-            {
-                "messages": args.messages,
-                **figures,
-                "direct_msgs_per_s": round(direct),
-                "naive_celery_msgs_per_s": round(naive),
-                "naive_sample": args.naive_sample,
-                "pipeline_vs_direct": round(figures["pipeline_msgs_per_s"] / direct, 2),
-                "workers": args.workers,
-            }
-        ).decode()
-    )
+        if server is not None:
+            server.stop()
+    medians = {
+        key: statistics.median(run[key] for run in runs)
+        for key in ("pipeline_msgs_per_s", "pipeline_s", "intake_s", "dispatch_s", "direct_msgs_per_s")
+    }
+    result: dict[str, Any] = {
+        "messages": args.messages,
+        "runs": args.runs,
+        **{key: round(value) if "per_s" in key else round(value, 2) for key, value in medians.items()},
+        "requests_made": runs[-1]["requests_made"],
+        "naive_celery_msgs_per_s": round(naive),
+        "naive_sample": args.naive_sample,
+        "pipeline_vs_direct": round(statistics.median(run["pipeline_vs_direct"] for run in runs), 3),
+        "pipeline_vs_naive": round(medians["pipeline_msgs_per_s"] / naive, 1),
+        "workers": args.workers,
+        "pipeline_msgs_per_s_runs": [run["pipeline_msgs_per_s"] for run in runs],
+        "direct_msgs_per_s_runs": [run["direct_msgs_per_s"] for run in runs],
+        "pipeline_cpu_cores": {
+            role: round(statistics.median(run["cpu_cores"].get(role, 0.0) for run in runs), 2)
+            for role in runs[0]["cpu_cores"]
+        },
+        "redis": "private" if server else "shared",
+    }
+    if args.profile is not None:
+        result["profile"] = profile_tops(args.profile)
+    emit(result)
 
 
 if __name__ == "__main__":

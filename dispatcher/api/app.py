@@ -19,12 +19,14 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from dispatcher.api.auth import require_api_key
+from dispatcher.api.body_limit import BodyLimits, limit_request_bodies
 from dispatcher.api.campaigns import campaigns_router
 from dispatcher.api.errors import install_error_handlers
 from dispatcher.api.health import Check, health_router
 from dispatcher.api.messages import messages_router
 from dispatcher.callbacks.service import CallbackService, InvalidCallback, UnknownRoute, describe_problems
 from dispatcher.producer import Dispatcher
+from dispatcher.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -39,11 +41,13 @@ def create_app(
     dispatcher: Dispatcher | None = None,
     api_keys: Sequence[str] = (),
     checks: Mapping[str, Check] | None = None,
+    body_limits: BodyLimits | None = None,
 ) -> FastAPI:
     """The API app; ``secret`` None: callbacks are not enabled (every callback gets 404).
 
     ``dispatcher``: serve the producer routes, to holders of one of ``api_keys`` (none: nobody).
     ``checks``: what ``/healthz`` asks (name -> a call that raises when the dependency is away).
+    ``body_limits``: request body caps (default: from the settings in the environment).
     """
     app = FastAPI(
         title="dispatcher",
@@ -52,6 +56,12 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
+    limits = body_limits or BodyLimits.from_settings(load_settings())
+    limit_request_bodies(
+        app,
+        default_bytes=limits.body_bytes,
+        by_path={"/v1/campaigns/upload": limits.upload_bytes, "/v1/callbacks/": MAX_BODY_BYTES},
+    )
     app.include_router(health_router(checks or {}))
     if dispatcher is not None:
         auth = require_api_key(api_keys)

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from dispatcher.accounts import load_accounts
 from dispatcher.api.app import create_app
 from dispatcher.api.auth import api_keys_of
+from dispatcher.api.body_limit import BodyLimits
 from dispatcher.api.health import Check
 from dispatcher.callbacks import CallbackService
 from dispatcher.producer import Dispatcher, celery_client
@@ -32,6 +33,7 @@ def app_from_settings(settings: Settings) -> FastAPI:
         dispatcher=dispatcher,
         api_keys=api_keys_of(settings),
         checks=health_checks(settings),
+        body_limits=BodyLimits.from_settings(settings),
     )
 
 
