@@ -52,6 +52,7 @@ def typical_messages(count: int, now: float) -> list[NewMessage]:
                 wire=wire,
                 deadline=now + 86400,
                 campaign="bench-campaign",
+                channel="sms",  # as the producer stores it (the statistics label)
             )
         )
     return messages
