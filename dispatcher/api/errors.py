@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException
 
 from dispatcher.api.requests import BATCH, CHANNELS, ONE
 from dispatcher.errors import InvalidMessage, Problem
+from dispatcher.models.common import reportable
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,8 @@ def problems_of(errors: Sequence[Any]) -> list[Problem]:
             rule = "must be one of: " + ", ".join(CHANNELS)
         else:
             rule = str(error.get("msg", "invalid"))
-        problems.append(Problem(field or "(body)", value, rule))
+        # Reportable: a lone surrogate in a key or value would break the JSON answer (a 500).
+        problems.append(Problem(reportable(field) or "(body)", reportable(value), rule))
     return problems
 
 

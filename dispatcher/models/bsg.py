@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Annotated, Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictBool, StrictInt, StrictStr, model_validator
 
-from dispatcher.models.common import ChannelModel, Msisdn, rule_error
+from dispatcher.models.common import ChannelModel, Msisdn, StrictText, http_url_rule, rule_error
 from dispatcher.segments import gsm7_septets, ucs2_units
 
 PHONE_DIGITS_MIN, PHONE_DIGITS_MAX = 9, 15
@@ -32,6 +31,9 @@ VALIDITY_SECONDS_MIN, VALIDITY_SECONDS_MAX = 30, 86_400
 VALIDITY_HOURS_MIN, VALIDITY_HOURS_MAX = 1, 72
 SMS_TEXT_MAX_GSM7, SMS_TEXT_MAX_UCS2 = 765, 355
 CALLBACK_URL_MAX = 100
+#: Strict reading of "integer": a signed 64-bit one (the largest JSON integer our encoder and most
+#: servers carry; a larger number made orjson raise while encoding the accepted message).
+TARIFF_CODE_MAX = 2**63 - 1
 #: "Up to 11 Latin letters or digits, up to 15 - only digits" (strict: ASCII letters, no spaces).
 SMS_SENDER_PATTERN = re.compile(r"[A-Za-z0-9]{1,11}|[0-9]{1,15}")
 
@@ -73,16 +75,14 @@ def _matches(pattern: re.Pattern[str], rule: str) -> AfterValidator:
 
 
 def _http_url(max_length: int, what: str) -> AfterValidator:
+    """BSG's length limit, then the shared absolute http(s) URL rule (RFC 3986 characters, a valid
+    port): the pages say only "URL", the strict reading is the URI standard the simulator checks too."""
+    url_rule = http_url_rule(what)
+
     def check(value: str) -> str:
         if len(value) > max_length:
             raise rule_error(f"{what} must be at most {max_length} characters long (BSG)")
-        try:
-            parts = urlsplit(value)
-        except ValueError:
-            parts = None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in value:
-            raise rule_error(f"{what} must be an absolute http:// or https:// URL")
-        return value
+        return url_rule(value)
 
     return AfterValidator(check)
 
@@ -130,11 +130,11 @@ class BsgSuggestion(ChannelModel):
     """
 
     type: Literal["link", "call"] | None = None
-    text: Annotated[StrictStr, _text_length(1, SUGGESTION_TEXT_MAX, "suggestion text")]
+    text: Annotated[StrictText, _text_length(1, SUGGESTION_TEXT_MAX, "suggestion text")]
     url: Annotated[StrictStr, _http_url(URL_MAX, "suggestion url")] | None = None
     phone: BsgPhoneNumber | None = None
     postback_data: (
-        Annotated[StrictStr, _text_length(1, POSTBACK_DATA_MAX, "suggestion postback_data")] | None
+        Annotated[StrictText, _text_length(1, POSTBACK_DATA_MAX, "suggestion postback_data")] | None
     ) = None
 
     @model_validator(mode="after")
@@ -155,9 +155,9 @@ _KIND_FIELD = {"link": "url", "call": "phone"}
 
 class BsgCard(ChannelModel):
     #: No rule is published for the title.
-    title: StrictStr | None = None
+    title: StrictText | None = None
     #: Strict reading: every documented card has a text, so one is required.
-    text: Annotated[StrictStr, _text_length(1, CARD_TEXT_MAX, "card text", rcs_text_length)]
+    text: Annotated[StrictText, _text_length(1, CARD_TEXT_MAX, "card text", rcs_text_length)]
     media: BsgMedia | None = None
     suggestions: (
         Annotated[tuple[BsgSuggestion, ...], _count(0, SUGGESTIONS_MAX, "card suggestions")] | None
@@ -167,7 +167,7 @@ class BsgCard(ChannelModel):
 class BsgRcsOptions(ChannelModel):
     """The content: a text, or 1..5 cards (one card is a "single card", 2+ a carousel)."""
 
-    text: Annotated[StrictStr, _text_length(1, RCS_TEXT_MAX, "options.text", rcs_text_length)] | None = None
+    text: Annotated[StrictText, _text_length(1, RCS_TEXT_MAX, "options.text", rcs_text_length)] | None = None
     cards: Annotated[tuple[BsgCard, ...], _count(CARDS_MIN, CARDS_MAX, "options.cards")] | None = None
 
     @model_validator(mode="after")
@@ -201,7 +201,7 @@ def _sms_text(value: str) -> str:
 class BsgSmsAlternative(ChannelModel):
     """The SMS BSG sends itself when the RCS message cannot be delivered within its validity."""
 
-    text: Annotated[StrictStr, AfterValidator(_sms_text)]
+    text: Annotated[StrictText, AfterValidator(_sms_text)]
     sender: Annotated[
         StrictStr,
         _matches(SMS_SENDER_PATTERN, "SMS sender must be 1..11 Latin letters or digits, or 1..15 digits"),
@@ -226,7 +226,7 @@ class BsgRcs(ChannelModel):
     add_to_contact_book and check_stop_list true)."""
 
     phone: BsgPhone
-    sender: Annotated[StrictStr, _text_length(SENDER_MIN, SENDER_MAX, "sender")]
+    sender: Annotated[StrictText, _text_length(SENDER_MIN, SENDER_MAX, "sender")]
     options: BsgRcsOptions
     validity_seconds: ValiditySeconds | None = None
     validity: ValidityHours | None = None
@@ -234,7 +234,7 @@ class BsgRcs(ChannelModel):
     callback_url: Annotated[StrictStr, _http_url(CALLBACK_URL_MAX, "callback_url")] | None = None
     add_to_contact_book: StrictBool | None = None
     #: Strict reading: a tariff "number" is not negative.
-    tariff_code: Annotated[StrictInt, Field(ge=0)] | None = None
+    tariff_code: Annotated[StrictInt, Field(ge=0, le=TARIFF_CODE_MAX)] | None = None
     check_stop_list: StrictBool | None = None
 
     @model_validator(mode="after")

@@ -17,11 +17,10 @@ import re
 from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StrictInt, ValidationInfo
 
-from dispatcher.models.common import rule_error
+from dispatcher.models.common import Text, http_url_rule, rule_error
 
 NOW_CONTEXT_KEY = "now"
 TIME_WINDOWS_CONTEXT_KEY = "time_windows"
@@ -46,9 +45,6 @@ _LOCAL_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0
 _TAG = re.compile(r"[A-Za-z0-9_]+")
 
 CallbackEvent = Literal["sent", "delivered", "read", "price", "click"]
-
-# RFC 3986 section 2: unreserved and reserved characters, and %XX escapes; nothing else.
-_URI_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})+")
 
 H = TypeVar("H", bound=Hashable)
 
@@ -106,24 +102,8 @@ def is_valid_tag(value: str) -> bool:
     return bool(_TAG.fullmatch(value))
 
 
-def _callback_url(value: str) -> str:
-    if not _URI_CHARACTERS.fullmatch(value):
-        raise rule_error(
-            "callback URL must be an RFC 3986 URI: letters, digits, -._~:/?#[]@!$&'()*+,;= and %XX only"
-        )
-    parts = urlsplit(value)
-    if parts.scheme.lower() not in ("http", "https"):
-        raise rule_error("callback URL must use http or https")
-    try:
-        port = parts.port
-    except ValueError:
-        raise rule_error("callback URL port must be a number 0..65535") from None
-    if not parts.hostname or (port is None and parts.netloc.endswith(":")):
-        raise rule_error("callback URL must be http[s]://[login:password@]host[:port][/path]")
-    return value
-
-
-CallbackUrl = Annotated[str, AfterValidator(_callback_url)]
+#: RFC 3986 characters only (ASCII), so the Unicode text rule is implied.
+CallbackUrl = Annotated[str, AfterValidator(http_url_rule("callback URL"))]
 CallbackEvents = Annotated[tuple[CallbackEvent, ...], AfterValidator(_unique_nonempty("callback_events"))]
 
 
@@ -138,17 +118,13 @@ def _text_rule(*, max_chars: int | None) -> Callable[[str], str]:
         if "\ufeff" in value:
             # Strict reading of "UTF-8 without Byte Order Mark": U+FEFF is refused anywhere.
             raise rule_error("text must be UTF-8 without a byte order mark (U+FEFF)")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise rule_error("text must be encodable as UTF-8 (no lone surrogates)") from None
         return value
 
     return check
 
 
-SmsText = Annotated[str, AfterValidator(_text_rule(max_chars=None))]
-VkText = Annotated[str, AfterValidator(_text_rule(max_chars=VK_TEXT_MAX_CHARS))]
+SmsText = Annotated[Text, AfterValidator(_text_rule(max_chars=None))]
+VkText = Annotated[Text, AfterValidator(_text_rule(max_chars=VK_TEXT_MAX_CHARS))]
 
 
 def _sender_name(value: str) -> str:
@@ -159,7 +135,7 @@ def _sender_name(value: str) -> str:
     return value
 
 
-SenderName = Annotated[str, AfterValidator(_sender_name)]
+SenderName = Annotated[Text, AfterValidator(_sender_name)]
 
 
 def _external_message_id(value: str) -> str:
@@ -168,7 +144,7 @@ def _external_message_id(value: str) -> str:
     return value
 
 
-ExternalMessageId = Annotated[str, AfterValidator(_external_message_id)]
+ExternalMessageId = Annotated[Text, AfterValidator(_external_message_id)]
 
 
 def _flashcall_code(value: str) -> str:
@@ -254,7 +230,7 @@ def _voicecode_text(value: str) -> str:
     return value
 
 
-VoiceCodeText = Annotated[str, AfterValidator(_voicecode_text)]
+VoiceCodeText = Annotated[Text, AfterValidator(_voicecode_text)]
 
 
 def voicecode_text(brand: str, code: str, style: VoiceCodeStyle = "plain") -> str:

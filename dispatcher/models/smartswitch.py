@@ -20,7 +20,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictBool, ValidationInfo, field_validator
 
-from dispatcher.models.common import ChannelModel, Msisdn, rule_error
+from dispatcher.models.common import ChannelModel, Msisdn, Text, rule_error
 
 SOURCE_NAME_MAX_CHARS = 11
 SOURCE_NAME_PATTERN = re.compile(rf"^(?=.*[A-Za-z])[A-Za-z0-9]{{1,{SOURCE_NAME_MAX_CHARS}}}$")
@@ -37,15 +37,6 @@ def _matching(pattern: re.Pattern[str], rule: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
-
-
-def _encodable_text(value: str) -> str:
-    # Lone surrogates pass as Python str but cannot be put in a URL; refuse them here, not mid-send.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise rule_error("must be valid Unicode text (it contains a lone surrogate)") from None
-    return value
 
 
 SourceName = Annotated[
@@ -80,7 +71,8 @@ class SmartswitchSms(ChannelModel):
 
     destination_number: Msisdn
     stealth_ping: StrictBool = False
-    body: str | None = Field(default=None, validate_default=True)
+    #: Lone surrogates are refused by ``Text`` (they cannot be put in a URL), before the rule below.
+    body: Text | None = Field(default=None, validate_default=True)
     source_name: SourceName | None = None
     source_number: SourceNumber | None = Field(default=None, validate_default=True)
     require_dlr: StrictBool = True
@@ -94,10 +86,8 @@ class SmartswitchSms(ChannelModel):
             raise rule_error(
                 "a stealth_ping (silent SMS) is invisible to the recipient and must not carry a body"
             )
-        if not stealth_ping:
-            if body is None or not body.strip():
-                raise rule_error("is required and must contain visible text (only a stealth_ping has none)")
-            _encodable_text(body)
+        if not stealth_ping and (body is None or not body.strip()):
+            raise rule_error("is required and must contain visible text (only a stealth_ping has none)")
         return body
 
     @field_validator("source_number")

@@ -42,7 +42,17 @@ def encode_wire(message: object, message_id: str, account: Account, callback_url
         _refuse_own_callback(getattr(message, "callback_url", None))
         item["callbackUrl"] = callback_url
         item["callbackEvents"] = list(REVICOM_CALLBACK_EVENTS)
-    return orjson.dumps(item)
+    return _json(item)
+
+
+def _json(item: object) -> bytes:
+    """``item`` as JSON. The channel models admit only what JSON carries (no lone surrogates, 64-bit
+    integers); should a value slip past them, the producer still gets InvalidMessage, never a
+    TypeError (an HTTP 500)."""
+    try:
+        return orjson.dumps(item)
+    except orjson.JSONEncodeError as exc:
+        raise InvalidMessage([Problem("(message)", None, f"cannot be encoded as JSON: {exc}")]) from None
 
 
 def _bsg_item(message: BsgRcs, message_id: str, callback_url: str | None) -> bytes:
@@ -60,7 +70,7 @@ def _bsg_item(message: BsgRcs, message_id: str, callback_url: str | None) -> byt
                 f"{CALLBACK_URL_MAX}: shorten DISPATCHER_CALLBACK_BASE_URL or the callback secret"
             )
         item["callback_url"] = callback_url
-    return orjson.dumps(item)
+    return _json(item)
 
 
 def _refuse_own_callback(value: object) -> None:
@@ -82,7 +92,11 @@ def _smartswitch_group(message: SmartswitchSms, message_id: str, account: Accoun
         raise InvalidMessage([Problem("request_id", message.request_id, _OURS.format(name="request_id"))])
     group = [*smartswitch_request.recipient_group(message), ("request_id", message_id)]
     assert isinstance(account, SmartswitchAccount)
-    needed = _smartswitch_fixed_bytes(account) + 1 + len(urlencode(group))
+    try:
+        query = urlencode(group)
+    except UnicodeEncodeError as exc:  # a lone surrogate the model should have refused
+        raise InvalidMessage([Problem("(message)", None, f"cannot be put in a URL: {exc.reason}")]) from None
+    needed = _smartswitch_fixed_bytes(account) + 1 + len(query)
     if needed > account.max_url_bytes:
         # Smartswitch takes everything in the URL: a recipient that cannot fit alone can never go.
         raise InvalidMessage(
@@ -95,7 +109,7 @@ def _smartswitch_group(message: SmartswitchSms, message_id: str, account: Accoun
                 )
             ]
         )
-    return orjson.dumps(group)
+    return _json(group)
 
 
 _OURS = "is set by the dispatcher (the message id, which reconciliation looks up): leave {name} out"

@@ -142,3 +142,22 @@ def test_not_json_is_422_and_an_unknown_id_404(producer_api: str) -> None:
     assert garbage.json()["error"]["problems"][0]["rule"]
     assert unknown.status_code == 404
     assert unknown.json() == {"error": {"code": "not_found", "message": "no such message", "problems": []}}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (sms("+79161234567", sender_name="A\ud800"), "sender_name"),
+        (sms("+79161234567", text="Hi \udfff"), "text"),
+        ({**sms("+79161234567"), "x\ud800": 1}, "(body)"),  # the key is the value: "x\\ud800"
+    ],
+)
+def test_a_lone_surrogate_is_a_422_naming_the_field_not_a_500(
+    producer_api: str, redis_client: redis.Redis, key_prefix: str, body: dict[str, Any], field: str
+) -> None:
+    # json.dumps writes the surrogate as the escape \ud800: valid JSON, but not valid Unicode text.
+    answer = post(producer_api, body)
+
+    assert answer.status_code == 422, answer.text
+    assert any(field in problem["field"] for problem in answer.json()["error"]["problems"]), answer.text
+    assert stored_keys(redis_client, key_prefix) == []

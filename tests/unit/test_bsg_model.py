@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
 
 from dispatcher.errors import InvalidMessage
@@ -219,10 +220,29 @@ VIOLATIONS: list[tuple[str, dict[str, Any], str, Any, str]] = [
         "at most 100",
     ),
     ("callback_url_not_url", {"callback_url": "string"}, "callback_url", "string", "http:// or https:// URL"),
+    ("callback_url_port_too_big", {"callback_url": "http://a:99999/"}, "callback_url", None, "port"),
+    ("callback_url_port_not_number", {"callback_url": "http://a:x/"}, "callback_url", None, "port"),
+    ("callback_url_bad_ipv6", {"callback_url": "http://[::1"}, "callback_url", None, "absolute http"),
+    ("callback_url_not_ascii", {"callback_url": "https://e.com/путь"}, "callback_url", None, "RFC 3986"),
+    (
+        "media_url_port_too_big",
+        _options(cards=[_card(media={"url": "https://d.com:65536/a.png"})]),
+        "options.cards.0.media.url",
+        None,
+        "media.url port must be a number 0..65535",
+    ),
+    (
+        "suggestion_url_port_too_big",
+        _options(cards=[_card(suggestions=[{**LINK, "url": "https://d.com:70000/"}])]),
+        "options.cards.0.suggestions.0.url",
+        None,
+        "suggestion url port must be a number 0..65535",
+    ),
     ("add_to_contact_book_string", {"add_to_contact_book": "true"}, "add_to_contact_book", "true", "boolean"),
     ("check_stop_list_int", {"check_stop_list": 1}, "check_stop_list", 1, "boolean"),
     ("tariff_code_string", {"tariff_code": "5"}, "tariff_code", "5", "integer"),
     ("tariff_code_negative", {"tariff_code": -1}, "tariff_code", -1, "greater than or equal to 0"),
+    ("tariff_code_beyond_64_bits", {"tariff_code": 2**63}, "tariff_code", 2**63, "less than or equal to"),
     ("unknown_field", {"priority": "high"}, "priority", "high", "Extra inputs are not permitted"),
 ]
 
@@ -281,3 +301,42 @@ def test_bsg_reference_id_of_32_alphanumerics_is_accepted() -> None:
     message = build(BsgRcs, bsg_rcs_request(**_phone(reference_id="A1" * 16)))
 
     assert message.phone.reference_id == "A1" * 16
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"sender": "BSG\ud800"}, "sender"),
+        (_options(text="hi \udfff"), "options.text"),
+        (_options(cards=[_card(title="\ud800")]), "options.cards.0.title"),
+        (_options(cards=[_card(text="card \ud800")]), "options.cards.0.text"),
+        (
+            _options(cards=[_card(suggestions=[{**LINK, "text": "Go\ud800"}])]),
+            "options.cards.0.suggestions.0.text",
+        ),
+        (
+            _options(cards=[_card(suggestions=[{**LINK, "postback_data": "\ud800"}])]),
+            "options.cards.0.suggestions.0.postback_data",
+        ),
+        (_sms(text="Hello \ud800"), "alternative_channel.sms.text"),
+    ],
+)
+def test_bsg_free_text_with_a_lone_surrogate_is_refused_by_the_unicode_rule(
+    changes: dict[str, Any], field: str
+) -> None:
+    [problem] = _refusal(changes).problems
+
+    assert (problem.field, problem.rule) == (field, "must be valid Unicode text (no lone surrogates)")
+
+
+@pytest.mark.parametrize("port", ["1", "443", "65535"])
+def test_bsg_urls_take_any_port_up_to_65535(port: str) -> None:
+    message = build(BsgRcs, bsg_rcs_request(callback_url=f"https://e.com:{port}/cb"))
+
+    assert message.callback_url == f"https://e.com:{port}/cb"
+
+
+def test_bsg_largest_tariff_code_still_goes_on_the_wire_as_json() -> None:
+    message = build(BsgRcs, bsg_rcs_request(tariff_code=2**63 - 1))
+
+    assert orjson.loads(orjson.dumps(wire_message(message)))["tariff_code"] == 2**63 - 1

@@ -24,6 +24,7 @@ from tests.unit.revicom_support import (
     VK,
     assert_breaks,
     local,
+    problem_for,
     utc_now,
 )
 
@@ -103,18 +104,31 @@ def test_tags_must_match_word_characters(model: type[Any], tag: str) -> None:
 @pytest.mark.parametrize(
     ("url", "rule"),
     [
-        ("ftp://company.com/callback", "http or https"),
-        ("company.com/callback", "http or https"),
+        ("ftp://company.com/callback", "http:// or https://"),
+        ("company.com/callback", "http:// or https://"),
         ("https://company.com/call back", "RFC 3986"),
         ("https://company.com/путь", "RFC 3986"),
         ("https://company.com/%zz", "RFC 3986"),
         ("https:///callback", "host"),
         ("https://company.com:99999/callback", "port"),
         ("https://company.com:/callback", "host"),
+        ("https://company.com:port/callback", "port"),
     ],
 )
 def test_callback_url_must_be_an_http_uri(model: type[Any], url: str, rule: str) -> None:
     assert_breaks(model, {"callback_url": url}, "callback_url", rule)
+
+
+@pytest.mark.parametrize("model", list(BASES))
+@pytest.mark.parametrize("url", ["http://[::1", "http://[::1/cb", "https://[not-ipv6]/cb", "http://]/cb"])
+def test_a_callback_url_urllib_cannot_split_is_refused_with_our_rule(model: type[Any], url: str) -> None:
+    # urlsplit raises ValueError ("Invalid IPv6 URL"); the problem carries our rule, not urllib's text.
+    problem = problem_for(model, {**BASES[model], "callback_url": url}, "callback_url")
+
+    assert problem.value == url
+    assert problem.rule.startswith("callback URL must be an absolute http:// or https:// URL"), problem
+    assert "Value error" not in problem.rule
+    assert "IPv6" not in problem.rule
 
 
 @pytest.mark.parametrize("model", list(BASES))
@@ -162,11 +176,33 @@ def test_sender_name_must_not_be_blank(model: type[Any], sender: str) -> None:
         ("", "must not be empty"),
         (" \n", "must not be empty"),
         ("\ufeffHello", "byte order mark"),
-        ("Hello \ud800", "UTF-8"),
     ],
 )
 def test_text_must_be_non_empty_utf8_without_bom(model: type[Any], text: str, rule: str) -> None:
     assert_breaks(model, {"text": text}, "text", rule)
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "value"),
+    [
+        (RevicomSms, "text", "Hello \ud800"),
+        (RevicomVk, "text", "\udc00"),
+        (RevicomSms, "sender_name", "SHOP\ud800"),
+        (RevicomVk, "sender_name", "\udfff group"),
+        (RevicomFlashCall, "sender_name", "\ud800"),
+        (RevicomVoiceCode, "text", "Код авторизации от brand\ud800: 1234"),
+        (RevicomVoiceCode, "external_message_id", "id-\ud800"),
+        (RevicomSms, "destination", "14085553911\ud800"),
+    ],
+)
+def test_a_lone_surrogate_in_free_text_is_refused_with_the_unicode_rule(
+    model: type[Any], field: str, value: str
+) -> None:
+    problem = problem_for(model, {**BASES[model], field: value}, field)
+
+    assert problem.rule == "must be valid Unicode text (no lone surrogates)"
+    # Reported as its escape, so the problem can go into a JSON answer and a UTF-8 log.
+    assert problem.value == value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def test_vk_text_is_at_most_2048_characters() -> None:
