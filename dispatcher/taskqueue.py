@@ -102,14 +102,19 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 def kick(
     store: RunnerLeases, sender: TaskSender, lane: str, settings: Settings, *, now: float | None = None
 ) -> bool:
-    """Start a dispatch task for ``lane`` unless it already has ``max_runners_per_lane`` of them.
+    """Start a dispatch task for ``lane`` unless it already has as many as its class allows
+    (``max_runners_per_bulk_lane`` or ``max_runners_per_lane``).
 
     Returns whether a task was sent. A lease whose task never runs (lost with a dead worker)
     expires by itself after ``runner_lease_s``.
     """
     token = store.claim_runner(
         lane,
-        max_runners=settings.max_runners_per_lane,
+        max_runners=(
+            settings.max_runners_per_bulk_lane
+            if split_lane(lane)[1] == BULK_QUEUE
+            else settings.max_runners_per_lane
+        ),
         lease_s=settings.runner_lease_s,
         now=time.time() if now is None else now,
     )

@@ -69,11 +69,11 @@ def test_send_many_is_bulk_keeps_order_and_kicks_the_lane_per_chunk(
         record = store.get(ids[index])
         assert record is not None
         assert orjson.loads(record.wire)["destination"] == destinations[index]
-    # Each stored chunk kicks the lane, so sending starts while the rest is stored: 3 chunks, 3 tasks
-    # (up to max_runners_per_lane), each holding a lease and waiting in the broker's bulk queue.
+    # Each stored chunk kicks the lane, so sending starts while the rest is stored: 3 chunks, but
+    # only max_runners_per_bulk_lane (2) tasks, each holding a lease, waiting in the bulk queue.
     lanes = {lane.name: lane for lane in store.lanes()}
-    assert lanes["revicom:bulk"].runners == 3
-    assert redis_client.llen(f"{{{key_prefix}}}:celery:bulk") == 3
+    assert lanes["revicom:bulk"].runners == 2
+    assert redis_client.llen(f"{{{key_prefix}}}:celery:bulk") == 2
 
 
 def test_voice_codes_are_transactional_even_in_send_many(dispatcher: Dispatcher) -> None:

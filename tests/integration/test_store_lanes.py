@@ -6,7 +6,9 @@ import time
 
 import pytest
 
+from dispatcher.settings import Settings
 from dispatcher.store import Store
+from dispatcher.taskqueue import kick
 
 from .conftest import MessageFactory
 
@@ -73,3 +75,25 @@ def test_lanes_needing_a_runner_are_unpaused_nonempty_and_unleased(
 
     assert taken is not None
     assert store.lanes_needing_runner(now=NOW) == ["a:bulk", "d:bulk"]
+
+
+class _RecordingSender:
+    """Stands in for Celery's send_task: kick's decision, not the broker, is under test."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send_task(self, name: str, *, args: list[str], queue: str, **_: object) -> None:
+        self.sent.append(queue)
+
+
+def test_a_bulk_lane_gets_fewer_runners_than_a_transactional_one(store: Store) -> None:
+    settings = Settings(max_runners_per_lane=4, max_runners_per_bulk_lane=2)
+    sender = _RecordingSender()
+
+    bulk = [kick(store, sender, "revicom:bulk", settings, now=NOW) for _ in range(5)]
+    transactional = [kick(store, sender, "revicom:transactional", settings, now=NOW) for _ in range(5)]
+
+    assert bulk == [True, True, False, False, False]
+    assert transactional == [True, True, True, True, False]
+    assert sender.sent == ["bulk"] * 2 + ["transactional"] * 4
