@@ -25,7 +25,7 @@ from pathlib import Path
 import redis
 
 from dispatcher.errors import ConfigurationError
-from dispatcher.processes import free_port
+from dispatcher.processes import free_port, stop_process
 
 DEFAULT_LOCAL_URL = "redis://127.0.0.1:6379/0"
 REDIS_URL_VARIABLE = "DISPATCHER_REDIS_URL"
@@ -68,13 +68,7 @@ class PrivateRedis:
     directory: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -82,6 +76,25 @@ def start_private_redis(*, appendonly: bool = False, port: int | None = None) ->
     """Start a redis-server on 127.0.0.1 and a free port, in its own temporary directory."""
     port = port or free_port()
     directory = Path(tempfile.mkdtemp(prefix="dispatcher-redis-"))
+    try:
+        process = start_redis_server(port, directory, appendonly=appendonly)
+    except ConfigurationError:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return PrivateRedis(f"redis://127.0.0.1:{port}/0", port, process, directory)
+
+
+def start_redis_server(
+    port: int,
+    directory: Path,
+    *,
+    appendonly: bool = False,
+    appendfsync: str = "everysec",
+    start_timeout_s: float = 10.0,
+) -> subprocess.Popen[bytes]:
+    """A redis-server on 127.0.0.1:``port`` keeping its files in ``directory``, once it answers PING
+    (a server loading its append-only file answers only when done). Raises ConfigurationError, with
+    the end of its log, when it does not within ``start_timeout_s``."""
     command = [
         redis_server_binary(),
         "--bind", "127.0.0.1",
@@ -89,20 +102,23 @@ def start_private_redis(*, appendonly: bool = False, port: int | None = None) ->
         "--dir", str(directory),
         "--save", "",
         "--appendonly", "yes" if appendonly else "no",
+        "--appendfsync", appendfsync,
         "--logfile", str(directory / "redis.log"),
         # Message hashes carry a ~120-byte wire item; keep them in the compact listpack encoding
         # (docs/pipeline.md §2: ~480 instead of ~1,080 bytes per queued message).
         "--hash-max-ziplist-value", "1024",  # the 6.x name, which 7.x still accepts
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    server = PrivateRedis(f"redis://127.0.0.1:{port}/0", port, process, directory)
-    deadline = time.monotonic() + 10
-    while not answers_ping(server.url, timeout_s=0.2):
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + start_timeout_s
+    while not answers_ping(url, timeout_s=0.2):
         if process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise ConfigurationError(f"redis-server on port {port} did not start")
-        time.sleep(0.05)
-    return server
+            stop_process(process)
+            log = directory / "redis.log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise ConfigurationError(f"redis-server on port {port} did not start:\n{tail}")
+        time.sleep(0.02)
+    return process
 
 
 @contextmanager

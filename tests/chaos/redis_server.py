@@ -7,8 +7,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from dispatcher.localredis import answers_ping, redis_server_binary
-from dispatcher.processes import free_port
+from dispatcher.localredis import start_redis_server
+from dispatcher.processes import free_port, stop_process
 
 #: A restarted server replays its whole append-only file before it answers; at 100,000 messages
 #: (and the history lines of each) that takes a few seconds on a busy 2-core machine.
@@ -30,28 +30,13 @@ class RestartableRedis:
         self.process = self._start()
 
     def _start(self) -> subprocess.Popen[bytes]:
-        command = [
-            redis_server_binary(),
-            "--bind", "127.0.0.1",
-            "--port", str(self.port),
-            "--dir", str(self.directory),
-            "--save", "",
-            "--appendonly", "yes",
-            "--appendfsync", "always",
-            "--logfile", str(self.directory / "redis.log"),
-            # As dispatcher.localredis does for the pipeline's Redis (docs/pipeline.md §2).
-            "--hash-max-ziplist-value", "1024",
-        ]  # fmt: skip
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        # answers_ping is False while the server still loads its file (LOADING is a RedisError).
-        while not answers_ping(self.url, timeout_s=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log = (self.directory / "redis.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"redis-server on port {self.port} did not start:\n{log}")
-            time.sleep(0.02)
-        return process
+        return start_redis_server(
+            self.port,
+            self.directory,
+            appendonly=True,
+            appendfsync="always",
+            start_timeout_s=START_TIMEOUT_S,
+        )
 
     def crash_and_restart(self, *, down_s: float) -> float:
         """SIGKILL the server, leave it down ``down_s``, start it again from its files; returns the
@@ -65,10 +50,4 @@ class RestartableRedis:
         return time.monotonic() - started
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)

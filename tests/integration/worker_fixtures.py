@@ -24,6 +24,7 @@ import orjson
 import pytest
 from celery import Celery
 
+from dispatcher.processes import stop_process
 from dispatcher.settings import DEFAULT_PROVIDERS_FILE, Settings
 from dispatcher.store import NewMessage, Store
 from dispatcher.taskqueue import celery_config
@@ -83,12 +84,7 @@ class PipelineProcesses:
         process.wait(timeout=10)
 
     def stop(self, process: subprocess.Popen[bytes]) -> None:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill(process)
+        stop_process(process)
 
     def close(self) -> None:
         for process in self._processes:
