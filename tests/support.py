@@ -27,10 +27,14 @@ Samples: TypeAlias = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 def scrape(url: str) -> Samples:
     """Every sample a Prometheus endpoint serves."""
-    text = requests.get(url, timeout=10).text
+    return samples_of(requests.get(url, timeout=10).text)
+
+
+def samples_of(exposition: str) -> Samples:
+    """Every sample of a Prometheus text exposition."""
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
+        for family in text_string_to_metric_families(exposition)
         for sample in family.samples
     }
 

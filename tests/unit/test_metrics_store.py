@@ -8,14 +8,13 @@ from collections.abc import Iterator
 import redis
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import Metric
-from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
 from dispatcher.metrics.store import StoreCollector, store_metrics
 from dispatcher.processes import free_port
 from dispatcher.store import LaneInfo, Store
 from dispatcher.store.stats import MessageCount, StoreStatistics
-from tests.support import Samples, labels
+from tests.support import labels, samples_of
 
 SNAPSHOT = StoreStatistics(
     current=[MessageCount("revicom", "sms", "queued", 1200), MessageCount("bsg", "rcs", "submitted", 3)],
@@ -47,16 +46,8 @@ def exposition(collector: Collector) -> str:
     return generate_latest(registry).decode()
 
 
-def samples(text: str) -> Samples:
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
 def test_a_snapshot_becomes_messages_by_provider_channel_and_state_and_lane_gauges() -> None:
-    found = samples(exposition(_Snapshot()))
+    found = samples_of(exposition(_Snapshot()))
 
     assert (
         found[("dispatcher_messages_current", labels(provider="revicom", channel="sms", state="queued"))]
@@ -89,4 +80,4 @@ def test_a_scrape_answers_with_store_up_0_when_redis_does_not() -> None:
     client = redis.Redis(port=free_port(), socket_connect_timeout=0.5)  # nobody listens there
     text = exposition(StoreCollector(Store(client, prefix="t")))
 
-    assert samples(text) == {("dispatcher_store_up", frozenset()): 0}
+    assert samples_of(text) == {("dispatcher_store_up", frozenset()): 0}
