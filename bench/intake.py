@@ -127,7 +127,7 @@ def main() -> None:
                     NewMessage(message_id, "revicom:bulk", "revicom", WIRE, now + 86400)
                     for message_id in new_message_ids(count, now=now)
                 ]
-                rates["store"].append(count / timed(store.add_messages, records, now=now))
+                rates["store"].append(count / timed(store.add_messages, records))
                 rates["campaign"].append(count / timed(dispatcher.campaign, template, csv_path))
                 delete_prefix(client, prefix)
         finally:

@@ -87,13 +87,13 @@ def measure_accuracy(env: dict[str, str], log_dir: Path, sim: SimulatorClient, c
     sim.reset()
     with running_pipeline(env, log_dir, workers=2, concurrency=4):
         now = time.time()
-        store.create_campaign("bench", account="revicom", lane=LANE, now=now)
+        store.create_campaign("bench", account="revicom", lane=LANE)
         messages = [
             NewMessage(id=f"{int(now * 1000):011x}{index:011d}", lane=LANE, provider="revicom",
                        wire=wire(index), deadline=now + 600, campaign="bench")
             for index in range(count)
         ]  # fmt: skip
-        store.add_messages(messages, now=now)
+        store.add_messages(messages)
         kick(store, tasks, LANE, settings)
         while store.campaign_counts("bench").get("submitted", 0) < count:
             if time.time() - now > 120:

@@ -85,7 +85,7 @@ def measure(listpack_value: int | None, count: int) -> dict[str, Any]:
         store = Store(client, prefix="bench")
         before = used_memory(client)
         started = time.perf_counter()
-        store.add_messages(messages, now=now)
+        store.add_messages(messages)
         intake_s = time.perf_counter() - started
         queued = (used_memory(client) - before) / count
         sample = client.memory_usage(f"{{bench}}:m:{messages[0].id}", samples=0)
@@ -95,15 +95,15 @@ def measure(listpack_value: int | None, count: int) -> dict[str, Any]:
         provider_ids: list[str] = []
         while True:
             started = time.perf_counter()
-            batch = store.take_batch(LANE, max_size=BATCH, worker="bench", now=now, take_timeout_s=30)
+            batch = store.take_batch(LANE, max_size=BATCH, worker="bench", take_timeout_s=30)
             if batch is None:
                 break
             take_ms.append((time.perf_counter() - started) * 1000)
-            store.mark_posting(batch.id, tag=uuid.uuid4().hex, now=now, reclaim_at=now + 80)
+            store.mark_posting(batch.id, tag=uuid.uuid4().hex, reclaim_after_s=80)
             outcomes = [(item.id, Submitted(str(uuid.uuid4()))) for item in batch.items]
             provider_ids += [outcome.provider_message_id for _, outcome in outcomes]
             started = time.perf_counter()
-            store.record_outcomes(batch.id, outcomes, account="revicom", now=now)
+            store.record_outcomes(batch.id, outcomes, account="revicom")
             record_ms.append((time.perf_counter() - started) * 1000)
         submitted = (used_memory(client) - before) / count
         callback_ms = []
@@ -115,7 +115,7 @@ def measure(listpack_value: int | None, count: int) -> dict[str, Any]:
                 for pid in chunk
             ]
             started = time.perf_counter()
-            store.apply_reports("revicom", ["revicom"], reports, now=now, park_for_s=3600)
+            store.apply_reports("revicom", ["revicom"], reports, park_for_s=3600)
             callback_ms.append((time.perf_counter() - started) * 1000)
         finished = (used_memory(client) - before) / count
         state = client.hget(f"{{bench}}:m:{messages[-1].id}", "st")

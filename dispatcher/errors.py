@@ -6,6 +6,13 @@
     ├── ConfigurationError            settings or providers file unusable: fix the deployment
     ├── InvalidMessage                a producer's input breaks a rule: refuse it, store nothing
     │   └── InvalidCallback               a provider's callback body we cannot read: answer 4xx, log
+    ├── StoreError                    the store (Redis) did not take an intake call; `accepted` names
+    │   │                             the ids it did take before that (earlier chunks of the call)
+    │   ├── StoreUnavailable              refused or unreachable: nothing else was stored; retry later
+    │   │   └── StoreFull                     Redis is at maxmemory: nothing else was stored
+    │   └── StoreOutcomeUnknown           the connection broke or timed out mid-write: `unknown` ids
+    │                                     MAY be stored (check their status, or retry with the same
+    │                                     idempotency keys; a retry without them may duplicate)
     └── ProviderError                 something went wrong talking to a provider
         ├── RetryableError            certainly NOT accepted by the provider: back off, send again
         │   ├── ConnectFailed             TCP/TLS connect failed or timed out
@@ -67,6 +74,37 @@ class InvalidMessage(DispatcherError, ValueError):
 
 class InvalidCallback(InvalidMessage):
     """A delivery callback's body is malformed; nothing is changed by it."""
+
+
+class StoreError(DispatcherError):
+    """An intake call failed in the store. ``accepted``: ids stored before the failure (they will
+    go out); ``unknown``: ids whose write may or may not have been applied; ``campaign``: the
+    campaign the call was creating, if any. Everything else of the call was not stored."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        accepted: Sequence[str] = (),
+        unknown: Sequence[str] = (),
+        campaign: str | None = None,
+    ) -> None:
+        self.accepted = tuple(accepted)
+        self.unknown = tuple(unknown)
+        self.campaign = campaign
+        super().__init__(message)
+
+
+class StoreUnavailable(StoreError):
+    """Redis refused the write or could not be reached before it: it was not applied."""
+
+
+class StoreFull(StoreUnavailable):
+    """Redis is at its ``maxmemory``: it refused the write (nothing of it was applied)."""
+
+
+class StoreOutcomeUnknown(StoreError):
+    """The connection broke or timed out while a write was in flight: ``unknown`` may be stored."""
 
 
 class ProviderError(DispatcherError):

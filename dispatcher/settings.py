@@ -24,7 +24,25 @@ class Settings(BaseSettings):
 
     redis_url: RedisDsn = Field(
         default=RedisDsn("redis://127.0.0.1:6379/0"),
-        description="Message store, lanes, schedules and rate limits.",
+        description="Message store, lanes, schedules and rate limits; Celery's broker too unless "
+        "broker_url names another.",
+    )
+    broker_url: str | None = Field(
+        default=None,
+        pattern=r"^(redis|rediss|amqp|amqps|pyamqp)://\S+$",
+        description="Celery's broker, when it is not the store's Redis: RabbitMQ (amqp://, amqps://) or "
+        "another Redis (redis://, rediss://). May hold credentials: treat it as a secret.",
+    )
+    redis_timeout_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=300,
+        description="A Redis call unanswered this long fails; a write is then reported as 'outcome unknown' "
+        "(with its ids), never as a plain failure. Above the stalls Redis has in normal operation (fork, "
+        "fsync), so a busy Redis slows callers down instead of failing them.",
+    )
+    redis_connect_timeout_s: float = Field(
+        default=5.0, gt=0, le=60, description="Opening a connection to Redis gives up after this long."
     )
     key_prefix: str = Field(
         default="dsp",

@@ -8,9 +8,9 @@ their app from the same function, so both agree on the broker, the key prefix an
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any, Protocol
 
+from dispatcher.broker import broker_config
 from dispatcher.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,6 @@ TRANSACTIONAL_QUEUE = "transactional"
 BULK_QUEUE = "bulk"
 PRIORITY_CLASSES = (TRANSACTIONAL_QUEUE, BULK_QUEUE)
 
-#: Slack on top of the longest a task may hold its broker message (slice + one HTTP request).
-VISIBILITY_MARGIN_S = 60.0
-
 
 class TaskSender(Protocol):
     """What ``kick`` needs of a Celery app: ``Celery.send_task``."""
@@ -36,7 +33,7 @@ class TaskSender(Protocol):
 class RunnerLeases(Protocol):
     """The part of ``dispatcher.store.Store`` that ``kick`` uses."""
 
-    def claim_runner(self, lane: str, *, max_runners: int, lease_s: float, now: float) -> str | None: ...
+    def claim_runner(self, lane: str, *, max_runners: int, lease_s: float) -> str | None: ...
 
     def release_runner(self, lane: str, token: str) -> None: ...
 
@@ -60,28 +57,10 @@ def queue_for_lane(lane: str) -> str:
     return split_lane(lane)[1]
 
 
-def visibility_timeout_s(settings: Settings) -> float:
-    """How long the broker waits for an unacknowledged task before giving it to another worker.
-
-    Above the longest a dispatch task runs (its slice, then at most one more request), so a slow
-    task is never handed out twice while it still runs.
-    """
-    return (
-        settings.dispatch_slice_s + settings.connect_timeout_s + settings.read_timeout_s + VISIBILITY_MARGIN_S
-    )
-
-
 def celery_config(settings: Settings) -> dict[str, Any]:
     """The Celery configuration of a deployment (``Celery(...).conf.update(celery_config(s))``)."""
     return {
-        "broker_url": str(settings.redis_url),
-        "broker_transport_options": {
-            # Every Celery key of this deployment under its prefix: tests and deployments may share
-            # one Redis without seeing each other's tasks.
-            "global_keyprefix": f"{{{settings.key_prefix}}}:celery:",
-            "visibility_timeout": visibility_timeout_s(settings),
-        },
-        "broker_connection_retry_on_startup": True,
+        **broker_config(settings),
         "task_default_queue": BULK_QUEUE,
         "task_create_missing_queues": True,
         # Acknowledged after it ran: a worker that dies mid-task leaves the task to another.
@@ -99,9 +78,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def kick(
-    store: RunnerLeases, sender: TaskSender, lane: str, settings: Settings, *, now: float | None = None
-) -> bool:
+def kick(store: RunnerLeases, sender: TaskSender, lane: str, settings: Settings) -> bool:
     """Start a dispatch task for ``lane`` unless it already has as many as its class allows
     (``max_runners_per_bulk_lane`` or ``max_runners_per_lane``).
 
@@ -116,7 +93,6 @@ def kick(
             else settings.max_runners_per_lane
         ),
         lease_s=settings.runner_lease_s,
-        now=time.time() if now is None else now,
     )
     if token is None:
         return False
@@ -128,3 +104,14 @@ def kick(
         raise
     log.debug("kicked lane %s", lane)
     return True
+
+
+def try_kick(store: RunnerLeases, sender: TaskSender, lane: str, settings: Settings) -> bool:
+    """``kick``, where the messages are stored already: a failure (broker or Redis away) is logged
+    and left to beat, which kicks every lane with waiting messages each second. Work after a store
+    never turns stored messages into a reported failure."""
+    try:
+        return kick(store, sender, lane, settings)
+    except Exception as exc:  # whatever refused, the messages wait safely in their lane
+        log.warning("lane %s not kicked (%s); beat will start it", lane, type(exc).__name__)
+        return False

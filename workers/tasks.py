@@ -14,7 +14,7 @@ from dispatcher.pipeline.runtime import Runtime
 from dispatcher.pipeline.tick import run_tick
 from dispatcher.pipeline.timed import RELEASE_TASK, WEBHOOKS_LOCK, WEBHOOKS_TASK, release_scheduled
 from dispatcher.settings import load_settings
-from dispatcher.taskqueue import DISPATCH_TASK, RECONCILE_TASK, TICK_TASK, kick
+from dispatcher.taskqueue import DISPATCH_TASK, RECONCILE_TASK, TICK_TASK, try_kick
 from dispatcher.webhooks.sender import deliver_due
 from workers.app import app
 
@@ -72,8 +72,8 @@ def release() -> dict[str, int]:
     current = runtime()
     released, expired = release_scheduled(current)
     if released:
-        for lane in current.store.lanes_needing_runner(now=current.clock()):
-            kick(current.store, current.tasks, lane, current.settings)
+        for lane in current.store.lanes_needing_runner():
+            try_kick(current.store, current.tasks, lane, current.settings)
     return {"released": released, "expired": expired}
 
 

@@ -54,7 +54,7 @@ def campaigns_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
 
     @router.get("/{campaign_id}", responses=error_responses(401, 404, 422, 503), summary="Messages per state")
     async def counts(campaign_id: str) -> CampaignCounts:
-        return _counts(campaign_id, await run_in_threadpool(dispatcher.campaign_status, campaign_id))
+        return await run_in_threadpool(_counts, dispatcher, campaign_id)
 
     @router.post(
         "/{campaign_id}/cancel",
@@ -62,10 +62,9 @@ def campaigns_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
         summary="Cancel every message of the campaign not yet gone out",
     )
     async def cancel(campaign_id: str) -> CampaignCounts:
-        _counts(
-            campaign_id, await run_in_threadpool(dispatcher.campaign_status, campaign_id)
-        )  # 404 if unknown
-        return _counts(campaign_id, await run_in_threadpool(dispatcher.cancel_campaign, campaign_id))
+        await run_in_threadpool(_counts, dispatcher, campaign_id)  # 404 if unknown
+        await run_in_threadpool(dispatcher.cancel_campaign, campaign_id)
+        return await run_in_threadpool(_counts, dispatcher, campaign_id)
 
     return router
 
@@ -102,8 +101,10 @@ def _start_from_upload(
             ) from None
 
 
-def _counts(campaign_id: str, counts: dict[str, int]) -> CampaignCounts:
+def _counts(dispatcher: Dispatcher, campaign_id: str) -> CampaignCounts:
+    accepted = dispatcher.campaign_accepted(campaign_id)
+    counts = dispatcher.campaign_status(campaign_id)
     total = counts.pop("total", 0)
-    if total == 0:
+    if accepted is None or total == 0:
         raise HTTPException(404, "no such campaign")
-    return CampaignCounts(id=campaign_id, total=total, counts=counts)
+    return CampaignCounts(id=campaign_id, accepted=accepted, total=total, counts=counts)

@@ -1,8 +1,10 @@
 """Every error answer of the HTTP API has one JSON shape, ``{"error": {"code", "message", "problems"}}``.
 
 Request-validation errors (FastAPI's and ``InvalidMessage``) are 422 and name each field, value and
-rule; an unreachable Redis or broker is 503 (retry later); anything unexpected is logged with its
-traceback here and answered without it.
+rule. The store's failures are 503 with a code that says what is true (``dispatcher.errors``):
+``store_full`` (Redis at maxmemory) and ``unavailable`` stored nothing but ``accepted``;
+``outcome_unknown`` names the ``unknown`` ids that may be stored. Anything unexpected is logged with
+its traceback here and answered without it.
 """
 
 from __future__ import annotations
@@ -22,13 +24,19 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from dispatcher.api.requests import BATCH, CHANNELS, ONE
-from dispatcher.errors import InvalidMessage, Problem
+from dispatcher.errors import InvalidMessage, Problem, StoreError, StoreFull, StoreOutcomeUnknown
 from dispatcher.models.common import reportable
 
 log = logging.getLogger(__name__)
 
 #: Values echoed in a problem are cut to this many characters (a 1 MB text need not come back).
 MAX_VALUE_CHARS = 200
+#: The answer's code for each store failure, the most specific first.
+_STORE_ERROR_CODES: tuple[tuple[type[StoreError], str], ...] = (
+    (StoreOutcomeUnknown, "outcome_unknown"),
+    (StoreFull, "store_full"),
+    (StoreError, "unavailable"),
+)
 #: Loc parts pydantic adds for union members: not fields the client wrote.
 _UNION_TAGS = frozenset({ONE, BATCH, *CHANNELS})
 
@@ -41,25 +49,45 @@ class ProblemOut(BaseModel):
 
 class ErrorDetail(BaseModel):
     code: str = Field(
-        description="Machine-readable: invalid_request, unauthorized, not_found, unavailable, ..."
+        description="Machine-readable: invalid_request, unauthorized, not_found, unavailable, store_full, "
+        "outcome_unknown, ..."
     )
     message: str
     problems: list[ProblemOut] = Field(default_factory=list)
+    accepted: list[str] = Field(
+        default_factory=list,
+        description="Ids of messages this failed request stored all the same (they will go out).",
+    )
+    unknown: list[str] = Field(
+        default_factory=list,
+        description="`outcome_unknown`: ids that may or may not be stored; look each up, or send again "
+        "with the same Idempotency-Key.",
+    )
+    campaign: str | None = Field(default=None, description="The campaign the failed request was creating.")
 
 
 class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
-def error_response(status: int, code: str, message: str, problems: Sequence[Problem] = ()) -> JSONResponse:
-    body = ErrorResponse(
-        error=ErrorDetail(
-            code=code,
-            message=message,
-            problems=[ProblemOut(field=p.field, value=_echo(p.value), rule=p.rule) for p in problems],
-        )
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    problems: Sequence[Problem] = (),
+    *,
+    store_error: StoreError | None = None,
+) -> JSONResponse:
+    detail = ErrorDetail(
+        code=code,
+        message=message,
+        problems=[ProblemOut(field=p.field, value=_echo(p.value), rule=p.rule) for p in problems],
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=status)
+    if store_error is not None:
+        detail.accepted = list(store_error.accepted)
+        detail.unknown = list(store_error.unknown)
+        detail.campaign = store_error.campaign
+    return JSONResponse(ErrorResponse(error=detail).model_dump(mode="json"), status_code=status)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -71,6 +99,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(InvalidMessage, _invalid_message)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(StoreError, _store_error)
+    app.add_exception_handler(redis.exceptions.OutOfMemoryError, _store_full)
     app.add_exception_handler(redis.RedisError, _unavailable)
     app.add_exception_handler(OperationalError, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
@@ -123,6 +153,26 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.headers:
         response.headers.update(exc.headers)
     return response
+
+
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StoreError)
+    code = next(name for kind, name in _STORE_ERROR_CODES if isinstance(exc, kind))
+    log.warning(
+        "%s %s: %s (%d accepted, %d unknown)",
+        request.method,
+        request.url.path,
+        code,
+        len(exc.accepted),
+        len(exc.unknown),
+    )
+    return error_response(503, code, str(exc), store_error=exc)
+
+
+async def _store_full(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("%s %s: the store is full (Redis maxmemory)", request.method, request.url.path)
+    message = "the store is full (Redis maxmemory): nothing changed; retry later"
+    return error_response(503, "store_full", message)
 
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:

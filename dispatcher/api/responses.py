@@ -61,6 +61,10 @@ class CampaignAccepted(BaseModel):
 
 class CampaignCounts(BaseModel):
     id: str
+    accepted: bool = Field(
+        description="Whether every recipient was checked and the campaign goes out in full; false while it "
+        "is still being checked (nothing of it is sent before)."
+    )
     total: int
     counts: dict[str, int] = Field(description="Messages per state, every state listed.")
 

@@ -5,7 +5,6 @@ recorded yet) and send the SMS fallbacks that failure reports call for."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -75,12 +74,10 @@ class CallbackService:
         except InvalidCallback:
             CALLBACK_REPORTS.labels(provider, "invalid").inc()
             raise
-        now = time.time()
         applied = self.store.apply_reports(
             provider,
             accounts,
             [state_report(report) for report in reports],
-            now=now,
             park_for_s=self.settings.early_callback_ttl_s,
         )
         failed_ids = [
@@ -88,9 +85,7 @@ class CallbackService:
             for report, result in zip(reports, applied, strict=True)
             if result.message_id is not None and triggers_fallback(report)
         ]
-        fallbacks = (
-            send_fallbacks(self.store, self.tasks, self.settings, failed_ids, now=now) if failed_ids else 0
-        )
+        fallbacks = send_fallbacks(self.store, self.tasks, self.settings, failed_ids) if failed_ids else 0
         outcome = CallbackOutcome(
             reports=len(reports),
             moved=sum(result.moved for result in applied),

@@ -5,12 +5,12 @@ dispatch tasks work each, and each rate-limited account's usage (shared by all w
 from __future__ import annotations
 
 import click
-import redis
 
 from dispatcher.accounts import load_accounts
 from dispatcher.ratelimit import AccountUsage, RedisLimiter, quota_for
 from dispatcher.settings import Settings, load_settings
 from dispatcher.store import Store
+from dispatcher.store.connection import store_client
 
 
 def _store() -> Store:
@@ -19,7 +19,7 @@ def _store() -> Store:
 
 def _usages(settings: Settings) -> list[tuple[float, AccountUsage]]:
     """(messages/s limit, usage) of every account with limits in the providers file."""
-    limiter = RedisLimiter(redis.Redis.from_url(str(settings.redis_url)), prefix=settings.key_prefix)
+    limiter = RedisLimiter(store_client(settings), prefix=settings.key_prefix)
     return [
         (account.limits.messages_per_s, limiter.usage(name, quota_for(account.limits, "transactional")))
         for name, account in load_accounts(settings).items()

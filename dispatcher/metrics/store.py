@@ -78,6 +78,16 @@ def store_metrics(statistics: StoreStatistics) -> Iterator[Metric]:
         ("early_callbacks", "Callbacks parked until their send is recorded.", statistics.early_callbacks),
         ("fallbacks_due", "RCS messages whose SMS fallback is pending.", statistics.fallbacks_due),
         ("webhooks_due", "Webhook deliveries waiting for their next attempt.", statistics.webhooks_due),
+        (
+            "redis_memory_used_bytes",
+            "Memory the store's Redis uses (INFO used_memory).",
+            statistics.memory_used_bytes,
+        ),
+        (
+            "redis_memory_max_bytes",
+            "The store's Redis maxmemory (0: no limit); at it every write is refused (intake: store_full).",
+            statistics.memory_max_bytes,
+        ),
     ):
         yield GaugeMetricFamily(f"dispatcher_{name}", documentation, value=value)
 

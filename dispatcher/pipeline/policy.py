@@ -92,7 +92,7 @@ class RetryCandidate(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RetryPlan:
-    due: list[tuple[str, float]]  # message id -> when it may go back to its lane
+    waits: list[tuple[str, float]]  # message id -> seconds before it may go back to its lane
     failed: list[str]  # no attempt left before its deadline or the attempt limit
 
 
@@ -108,18 +108,19 @@ def plan_retries(
 ) -> RetryPlan:
     """Retry or fail each message of a request that certainly was not accepted.
 
-    ``item.attempts`` counts requests before this one; this one counts too.
+    ``item.attempts`` counts requests before this one; this one counts too. ``now``: Redis' clock,
+    the one the deadlines were set by.
     """
-    due: list[tuple[str, float]] = []
+    waits: list[tuple[str, float]] = []
     failed: list[str] = []
     for item in items:
         made = item.attempts + 1
-        when = now + max(backoff_s(made, base_s=base_s, cap_s=cap_s, random=random), at_least_s or 0.0)
-        if made >= max_attempts or when >= item.deadline:
+        wait_s = max(backoff_s(made, base_s=base_s, cap_s=cap_s, random=random), at_least_s or 0.0)
+        if made >= max_attempts or now + wait_s >= item.deadline:
             failed.append(item.id)
         else:
-            due.append((item.id, when))
-    return RetryPlan(due=due, failed=failed)
+            waits.append((item.id, wait_s))
+    return RetryPlan(waits=waits, failed=failed)
 
 
 def take_size(account: Account) -> int:

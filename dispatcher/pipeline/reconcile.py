@@ -73,7 +73,7 @@ def reconcile_batch(runtime: Runtime, batch_id: str) -> ReconcileReport | None:
     store = runtime.store
     lock = LOCK_PREFIX + batch_id
     lease_s = runtime.settings.connect_timeout_s + 2 * runtime.settings.read_timeout_s
-    token = store.claim_runner(lock, max_runners=1, lease_s=lease_s, now=runtime.clock())
+    token = store.claim_runner(lock, max_runners=1, lease_s=lease_s)
     if token is None:
         return None
     try:
@@ -101,15 +101,14 @@ def _reconcile(runtime: Runtime, batch: Batch) -> ReconcileReport:
         found, missing = _bsg_lookups(adapter, items)
     else:
         return _apply_smartswitch_policy(runtime, batch, adapter.account)
-    now = runtime.clock()
     report = ReconcileReport()
     if found:
-        runtime.store.record_outcomes(batch.id, found, account=account.name, now=now)
+        runtime.store.record_outcomes(batch.id, found, account=account.name)
         report.counts["submitted"] += len(found)
     if missing:
         reason = "reconciled: the provider never created it"
         report.counts["requeued"] += runtime.store.requeue(
-            batch.id, missing, reason=reason, now=now, only_if_state="posting", only_if_tag=batch.tag or ""
+            batch.id, missing, reason=reason, only_if_state="posting", only_if_tag=batch.tag or ""
         )
     log.info("lane %s batch %s reconciled: %s", batch.lane, batch.id, dict(report.counts))
     return report
@@ -132,17 +131,15 @@ def _bsg_lookups(
 def _apply_smartswitch_policy(runtime: Runtime, batch: Batch, account: SmartswitchAccount) -> ReconcileReport:
     ids = [item.id for item in batch.items]
     report = ReconcileReport()
-    now = runtime.clock()
     if account.ambiguity_policy == "at_least_once":
         report.counts["requeued"] += runtime.store.requeue(
             batch.id,
             ids,
             reason="outcome unknown; at_least_once: sending again",
-            now=now,
             only_if_state="posting",
             only_if_tag=batch.tag or "",
         )
     else:
-        runtime.store.settle(batch.id, ids, state=UNKNOWN, reason="outcome unknown; at_most_once", now=now)
+        runtime.store.settle(batch.id, ids, state=UNKNOWN, reason="outcome unknown; at_most_once")
         report.counts[UNKNOWN] += len(ids)
     return report

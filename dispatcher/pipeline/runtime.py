@@ -1,5 +1,10 @@
 """Everything the pipeline's steps need in one worker process: settings, store, rate limiter,
-adapters, a way to send tasks, the clock and the randomness (injectable, so the steps can be tested)."""
+adapters, a way to send tasks, a monotonic clock, sleep and randomness (injectable, so the steps can be
+tested).
+
+The process's own clock measures only its own intervals (a time slice, how long since the last lease
+renewal): every time that other processes compare is Redis' (the store's scripts read it).
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import redis
-
 from dispatcher.accounts import Account, load_accounts
 from dispatcher.pipeline.adapters import AdapterCache
 from dispatcher.ratelimit import Limiter, RedisLimiter
 from dispatcher.settings import Settings
 from dispatcher.store import Store
+from dispatcher.store.connection import store_client
 from dispatcher.taskqueue import TaskSender, split_lane
 
 
@@ -27,7 +31,8 @@ class Runtime:
     tasks: TaskSender
     #: Names this process in batch records (``wk``), for whoever inspects a stuck batch.
     worker: str
-    clock: Callable[[], float] = time.time
+    #: Local intervals only; never compared with another process's times.
+    monotonic: Callable[[], float] = time.monotonic
     random: Callable[[], float] = field(default=random.random)
     sleep: Callable[[float], None] = time.sleep
 
@@ -36,7 +41,7 @@ class Runtime:
         return cls(
             settings=settings,
             store=Store.from_settings(settings),
-            limiter=RedisLimiter(redis.Redis.from_url(str(settings.redis_url)), prefix=settings.key_prefix),
+            limiter=RedisLimiter(store_client(settings), prefix=settings.key_prefix),
             adapters=AdapterCache(load_accounts(settings), settings),
             tasks=tasks,
             worker=worker,

@@ -25,7 +25,7 @@ from dispatcher.pipeline.runtime import Runtime
 from dispatcher.pipeline.throttle import admit, pause_account, release
 from dispatcher.providers.outcomes import Rejected, Submitted
 from dispatcher.store import Batch, BatchItem
-from dispatcher.store.states import EXPIRED, FAILED
+from dispatcher.store.states import FAILED
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +58,14 @@ class BatchReport:
 
 
 def send_batch(runtime: Runtime, batch: Batch) -> BatchReport:
+    """Send a batch ``take_batch`` returned (messages past their deadline were finished there, by
+    Redis' clock)."""
     account = runtime.lane_account(batch.lane)
     run = _BatchRun(runtime, batch, account, runtime.adapters.requests(account.name))
-    live = run.settle_expired(batch.items)
-    if live:
-        fit = run.requests.fitting([item.wire for item in live], tag=new_request_tag())
-        run.requeue(live[fit:], reason="did not fit one request")
-        run.send_in_order([live[:fit]])
+    items = batch.items
+    fit = run.requests.fitting([item.wire for item in items], tag=new_request_tag())
+    run.requeue(items[fit:], reason="did not fit one request")
+    run.send_in_order([items[:fit]])
     return run.report
 
 
@@ -76,21 +77,6 @@ class _BatchRun:
         self.account = account
         self.requests = requests
         self.report = BatchReport()
-
-    def settle_expired(self, items: Sequence[BatchItem]) -> list[BatchItem]:
-        """Settle the messages whose deadline passed while they waited; return the others."""
-        now = self.runtime.clock()
-        late = [item for item in items if item.deadline <= now]
-        never_tried = [item.id for item in late if item.attempts == 0]
-        tried = [item.id for item in late if item.attempts > 0]
-        if never_tried:
-            self.store.settle(self.batch.id, never_tried, state=EXPIRED, reason="deadline passed", now=now)
-            self.report.counts[EXPIRED] += len(never_tried)
-        if tried:
-            reason = "deadline passed before a retry succeeded"
-            self.store.settle(self.batch.id, tried, state=FAILED, reason=reason, now=now)
-            self.report.counts[FAILED] += len(tried)
-        return [item for item in items if item.deadline > now]
 
     def send_in_order(self, parts: Parts) -> None:
         while parts:
@@ -123,11 +109,10 @@ class _BatchRun:
     def post(self, part: Sequence[BatchItem], *, last: bool) -> Parts | _Stop:
         """``send_part`` once the account's permit is granted."""
         tag = new_request_tag()
-        now = self.runtime.clock()
-        reclaim_at = now + self.runtime.reclaim_after_posting_s(self.account)
+        reclaim_after_s = self.runtime.reclaim_after_posting_s(self.account)
         # The whole batch (ids=None) spares sending and matching a thousand ids in the common case.
         ids = None if last else [item.id for item in part]
-        if not self.store.mark_posting(self.batch.id, tag=tag, now=now, reclaim_at=reclaim_at, ids=ids):
+        if not self.store.mark_posting(self.batch.id, tag=tag, reclaim_after_s=reclaim_after_s, ids=ids):
             # Beat gave the batch back (we took longer than take_timeout_s): its messages are someone
             # else's now; sending or requeueing them here could send them twice.
             log.warning("lane %s batch %s was reclaimed before posting", self.batch.lane, self.batch.id)
@@ -185,34 +170,29 @@ class _BatchRun:
 
     def retry(self, part: Sequence[BatchItem], decision: Decision, *, cause: Exception) -> None:
         settings = self.runtime.settings
-        now = self.runtime.clock()
         plan = plan_retries(
             part,
-            now=now,
+            now=self.store.now(),
             max_attempts=settings.max_attempts,
             base_s=settings.backoff_base_s,
             cap_s=settings.backoff_cap_s,
             at_least_s=decision.wait_s,
             random=self.runtime.random,
         )
-        if plan.due:
-            self.store.retry_later(self.batch.id, plan.due, reason=decision.reason, now=now)
-            self.report.counts["retrying"] += len(plan.due)
-            RETRIES.labels(self.account.name, type(cause).__name__).inc(len(plan.due))
+        if plan.waits:
+            self.store.retry_later(self.batch.id, plan.waits, reason=decision.reason)
+            self.report.counts["retrying"] += len(plan.waits)
+            RETRIES.labels(self.account.name, type(cause).__name__).inc(len(plan.waits))
         if plan.failed:
-            self.store.settle(self.batch.id, plan.failed, state=FAILED, reason=decision.reason, now=now)
+            self.store.settle(self.batch.id, plan.failed, state=FAILED, reason=decision.reason)
             self.report.counts[FAILED] += len(plan.failed)
 
     def record(self, outcomes: list[tuple[str, Submitted | Rejected]]) -> None:
-        self.store.record_outcomes(
-            self.batch.id, outcomes, account=self.account.name, now=self.runtime.clock()
-        )
+        self.store.record_outcomes(self.batch.id, outcomes, account=self.account.name)
         for _, outcome in outcomes:
             self.report.counts["submitted" if isinstance(outcome, Submitted) else "rejected"] += 1
 
     def requeue(self, items: Sequence[BatchItem], *, reason: str) -> None:
         if items:
-            self.store.requeue(
-                self.batch.id, [item.id for item in items], reason=reason, now=self.runtime.clock()
-            )
+            self.store.requeue(self.batch.id, [item.id for item in items], reason=reason)
             self.report.counts["requeued"] += len(items)

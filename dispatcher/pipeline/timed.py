@@ -34,7 +34,7 @@ class TimedReport:
 
 def release_scheduled(runtime: Runtime) -> tuple[int, int]:
     """Release due scheduled messages (their lanes are kicked by the tick, or here when run alone)."""
-    result = runtime.store.release_scheduled(now=runtime.clock(), limit=runtime.settings.release_per_tick)
+    result = runtime.store.release_scheduled(limit=runtime.settings.release_per_tick)
     return result.released, result.expired
 
 
@@ -42,19 +42,13 @@ def run_timed(runtime: Runtime) -> TimedReport:
     store, settings = runtime.store, runtime.settings
     released, expired = release_scheduled(runtime)
     _ask_for_exact_release(runtime)
-    applied = store.apply_early(now=runtime.clock())
+    applied = store.apply_early()
     failed_ids = [message_id for message_id, state in applied if state in _FALLBACK_STATES]
-    fallbacks = (
-        send_fallbacks(store, runtime.tasks, settings, failed_ids, now=runtime.clock()) if failed_ids else 0
-    )
-    fallbacks += send_fallbacks(store, runtime.tasks, settings, (), now=runtime.clock())
-    events = store.scan_webhooks(
-        now=runtime.clock(), default_url=settings.webhook_url, event_ttl_s=settings.retention_s
-    )
+    fallbacks = send_fallbacks(store, runtime.tasks, settings, failed_ids) if failed_ids else 0
+    fallbacks += send_fallbacks(store, runtime.tasks, settings, ())
+    events = store.scan_webhooks(default_url=settings.webhook_url, event_ttl_s=settings.retention_s)
     if store.pending_webhooks():
-        token = store.claim_runner(
-            WEBHOOKS_LOCK, max_runners=1, lease_s=WEBHOOKS_LEASE_S, now=runtime.clock()
-        )
+        token = store.claim_runner(WEBHOOKS_LOCK, max_runners=1, lease_s=WEBHOOKS_LEASE_S)
         if token is not None:
             runtime.tasks.send_task(WEBHOOKS_TASK, args=[token], queue=TRANSACTIONAL_QUEUE)
     return TimedReport(released, expired, len(applied), fallbacks, events)
@@ -64,6 +58,6 @@ def _ask_for_exact_release(runtime: Runtime) -> None:
     """A message due before the next tick is released at its time by a task with that ETA, rather
     than up to a tick late (duplicates are harmless: the release script is atomic)."""
     next_at = runtime.store.next_release_at()
-    now = runtime.clock()
+    now = runtime.store.now()
     if next_at is not None and now < next_at <= now + TICK_INTERVAL_S:
         runtime.tasks.send_task(RELEASE_TASK, queue=TRANSACTIONAL_QUEUE, countdown=next_at - now)

@@ -1,37 +1,45 @@
-"""Campaign intake: render the template per recipient, check and encode, store, release, kick.
+"""Campaign intake: render the template per recipient, check and encode, store, commit, release.
 
 All or nothing, in constant memory, without reading the recipients twice: chunks are checked and
 encoded in this thread while a writer thread stores the previous chunk *held* — in Redis, counted
 in the campaign, but out of the lane, so nothing is sent yet. When every recipient is valid the
-campaign is released into its lane; a bad recipient discards everything stored so far instead.
-(A producer that dies mid-intake leaves a held campaign behind; beat discards it after
-``Settings.held_campaign_timeout_s``.)
+campaign is *committed* (one atomic step: from then on it is accepted) and released into its lane;
+a bad recipient, or a store failure before the commit, discards everything stored so far instead.
+
+Failures say what happened: before the commit nothing of the campaign is accepted (a producer that
+dies leaves it held, and beat discards it after ``Settings.held_campaign_timeout_s``); after it the
+campaign goes out in full, whatever fails (beat finishes a release its producer could not); a commit
+whose answer was lost is ``StoreOutcomeUnknown``: ``Dispatcher.campaign_accepted`` tells.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeAlias
 
-from dispatcher.errors import InvalidMessage, Problem
+import redis
+
+from dispatcher.errors import InvalidMessage, Problem, StoreOutcomeUnknown, StoreUnavailable
+from dispatcher.pipeline.release import release_committed
 from dispatcher.producer.extras import Delivery, plan_extras, with_native_window
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, priority_class, provider_of_model
+from dispatcher.producer.store_errors import call_clock, campaign_not_accepted, write_may_be_applied
 from dispatcher.producer.templates import MessageTemplate, Recipient, Recipients, recipient_rows
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
-from dispatcher.store.schedule import Extras
+from dispatcher.store.intake import Extras
 from dispatcher.taskqueue import lane_name
 
 if TYPE_CHECKING:
     from dispatcher.producer.dispatcher import Dispatcher
 
-#: Ids moved from a released campaign to its lane per Redis call (a few ms of Redis time each).
-RELEASE_CHUNK = 10_000
+log = logging.getLogger(__name__)
+
 #: Chunks checked ahead of the writer: bounds memory while keeping both threads busy.
 WRITE_AHEAD_CHUNKS = 2
 
@@ -62,10 +70,7 @@ class _HeldWriter:
             if self._error is None:
                 try:
                     records, extras = chunk
-                    if extras:
-                        self._store.add_with_extras(records, extras, now=time.time(), hold=True)
-                    else:
-                        self._store.add_messages(records, now=time.time(), hold=True)
+                    self._store.add_messages(records, hold=True, extras=extras)
                 except BaseException as exc:  # handed to the caller's thread by _raise_if_failed
                     self._error = exc
 
@@ -91,6 +96,7 @@ class CampaignIntake:
         template: MessageTemplate,
         *,
         campaign_id: str,
+        now: float,
         account: str | None,
         priority: str | None,
         deadline_s: float,
@@ -102,7 +108,7 @@ class CampaignIntake:
         self.campaign_id = campaign_id
         self.priority = priority
         self.account = dispatcher.router.account(provider_of_model(template.model), account)
-        self.deadline = time.time() + deadline_s
+        self.deadline = now + deadline_s
         self.lane = lane_name(self.account, priority_class(None, requested=priority, single=False))
         self.provider = provider_of_model(template.model)
 
@@ -112,31 +118,78 @@ class CampaignIntake:
         first = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=0)
         # A template's lane is fixed by its model type: a voice-code campaign is transactional.
         self.lane = first[0][0].lane if first[0] else self.lane
-        store.create_campaign(
-            self.campaign_id, account=self.account, lane=self.lane, now=time.time(), held=True
-        )
         try:
+            store.create_campaign(self.campaign_id, account=self.account, lane=self.lane, held=True)
             with _HeldWriter(store) as writer:
-                total = self._check_and_store(first, rows, writer)
-        except BaseException:
-            store.discard_campaign(self.campaign_id)
+                self._check_and_store(first, rows, writer)
+        except BaseException as exc:
+            self._discard()
+            if isinstance(exc, redis.RedisError):
+                raise campaign_not_accepted(exc, self.campaign_id) from exc
             raise
-        self._release(total)
+        self._commit()
+        self._release()
         return self.campaign_id
 
-    def _check_and_store(self, first: _Chunk, rows: Iterator[Recipient], writer: _HeldWriter) -> int:
+    def _discard(self) -> None:
+        """Remove what was stored of a campaign that will not be committed; if Redis cannot be
+        reached now, beat discards it once it is ``held_campaign_timeout_s`` old. Either way none
+        of it is ever sent: it was never committed."""
+        try:
+            self.dispatcher.store.discard_campaign(self.campaign_id)
+        except redis.RedisError as exc:
+            log.warning(
+                "campaign %s not committed; discarding it failed (%s): beat will",
+                self.campaign_id,
+                type(exc).__name__,
+            )
+
+    def _commit(self) -> None:
+        try:
+            committed = self.dispatcher.store.commit_campaign(self.campaign_id)
+        except redis.RedisError as exc:
+            if write_may_be_applied(exc):
+                raise StoreOutcomeUnknown(
+                    f"campaign {self.campaign_id}: the store did not answer the commit "
+                    f"({type(exc).__name__}); Dispatcher.campaign_accepted tells whether it was "
+                    "accepted (then it goes out in full)",
+                    campaign=self.campaign_id,
+                ) from exc
+            self._discard()
+            raise campaign_not_accepted(exc, self.campaign_id) from exc
+        if not committed:
+            raise StoreUnavailable(
+                f"campaign {self.campaign_id}: intake took longer than held_campaign_timeout_s and beat "
+                "discarded it; nothing of it is sent",
+                campaign=self.campaign_id,
+            )
+
+    def _release(self) -> None:
+        """The campaign is accepted: release it; whatever fails now, beat finishes the release."""
+        dispatcher = self.dispatcher
+        try:
+            release_committed(
+                dispatcher.store, dispatcher.tasks, dispatcher.settings, self.campaign_id, self.lane
+            )
+        except redis.RedisError as exc:
+            log.warning(
+                "campaign %s accepted; its release was interrupted (%s): beat finishes it",
+                self.campaign_id,
+                type(exc).__name__,
+            )
+
+    def _check_and_store(self, first: _Chunk, rows: Iterator[Recipient], writer: _HeldWriter) -> None:
         total = 0
         chunk = first
         while chunk[0]:
             writer.write(chunk)
             total += len(chunk[0])
             chunk = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=total)
-        return total
 
     def _prepare(self, chunk: list[Recipient], *, first_row: int) -> _Chunk:
         if not chunk:
             return [], {}
-        now = time.time()
+        now = call_clock(self.dispatcher.store)
         messages = [
             with_native_window(message, self.delivery.window) for message in self._messages(chunk, first_row)
         ]
@@ -154,18 +207,6 @@ class CampaignIntake:
             callback_urls=self.dispatcher.callback_urls,
         )
         return records, plan_extras(messages, records, self.delivery, now=now)
-
-    def _release(self, total: int) -> None:
-        for start in range(0, total, RELEASE_CHUNK):
-            self.dispatcher.store.release_campaign(
-                self.campaign_id, self.lane, start=start, count=RELEASE_CHUNK
-            )
-            self.dispatcher._kick([self.lane])
-        if total % RELEASE_CHUNK == 0:
-            # The last call above released a full chunk, so it could not tell the campaign was done.
-            self.dispatcher.store.release_campaign(
-                self.campaign_id, self.lane, start=total, count=RELEASE_CHUNK
-            )
 
     def _messages(self, chunk: list[Recipient], first_row: int) -> list[Message]:
         messages: list[Message] = []

@@ -3,17 +3,22 @@
 Every call validates all of its input before it stores anything, stores in chunks of
 ``INTAKE_CHUNK`` (one Lua call each), then kicks the lanes it filled so a worker picks them up.
 Campaigns stream their recipients chunk by chunk and never hold them all in memory.
+
+An answer is the truth: ids returned are stored and will go out; a call that raises
+``StoreError`` says which ids it stored (``accepted``) and which it may have (``unknown``), and
+stored nothing else. A kick that fails after the store is logged and left to beat. Times the call
+decides (deadlines, send times, the ids' time part) are Redis', read once per call.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
 
+import redis
 from celery import Celery
 
 from dispatcher.accounts import Account, RevicomAccount, load_accounts
@@ -27,15 +32,16 @@ from dispatcher.producer.ids import new_message_ids
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, Router
 from dispatcher.producer.status import MessageStatus
+from dispatcher.producer.store_errors import call_clock, intake_failure
 from dispatcher.producer.templates import MessageTemplate, Recipients
 from dispatcher.producer.windows import SendingWindow
 from dispatcher.providers.revicom import RevicomAdapter
 from dispatcher.providers.revicom_wire import MAX_UUIDS_PER_STOP, StopResult
 from dispatcher.settings import Settings, load_settings
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
-from dispatcher.store.schedule import Extras
+from dispatcher.store.intake import Extras
 from dispatcher.store.states import CANCELLED, SUBMITTED
-from dispatcher.taskqueue import TRANSACTIONAL_QUEUE, TaskSender, celery_config, kick, split_lane
+from dispatcher.taskqueue import TRANSACTIONAL_QUEUE, TaskSender, celery_config, split_lane, try_kick
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +106,7 @@ class Dispatcher:
         the subscriber (Revicom applies it; other messages wait for it). ``webhook_url``: status
         changes are POSTed there. ``fallback``: an RCS message's SMS stand-in.
         """
-        now = time.time()
+        now = call_clock(self.store)
         delivery = self._delivery(send_at, window, webhook_url)
         message = with_native_window(message, window)
         records = prepare(
@@ -119,7 +125,7 @@ class Dispatcher:
         if fallback is not None:
             fallbacks = {records[0].id: (self._fallback_sms(message, fallback, now=now), fallback.deadline_s)}
         extras = plan_extras([message], records, delivery, now=now, fallbacks=fallbacks)
-        return self._store(records, now=now, extras=extras)[0]
+        return self._store(records, extras=extras)[0]
 
     def send_many(
         self,
@@ -139,7 +145,7 @@ class Dispatcher:
         index) and none is stored. For a known idempotency key the original id comes back.
         ``send_at``, ``window``, ``webhook_url``: as for ``send``, for every message.
         """
-        now = time.time()
+        now = call_clock(self.store)
         delivery = self._delivery(send_at, window, webhook_url)
         messages = [with_native_window(message, window) for message in messages]
         records = prepare(
@@ -154,16 +160,16 @@ class Dispatcher:
             idempotency_keys=idempotency_keys,
             callback_urls=self.callback_urls,
         )
-        return self._store(records, now=now, extras=plan_extras(messages, records, delivery, now=now))
+        return self._store(records, extras=plan_extras(messages, records, delivery, now=now))
 
-    def _store(self, records: Sequence[NewMessage], *, now: float, extras: Mapping[str, Extras]) -> list[str]:
+    def _store(self, records: Sequence[NewMessage], *, extras: Mapping[str, Extras]) -> list[str]:
         ids: list[str] = []
         for start in range(0, len(records), INTAKE_CHUNK):
             chunk = records[start : start + INTAKE_CHUNK]
-            if extras:
-                ids += self.store.add_with_extras(chunk, extras, now=now)
-            else:
-                ids += self.store.add_messages(chunk, now=now)
+            try:
+                ids += self.store.add_messages(chunk, extras=extras)
+            except redis.RedisError as exc:
+                raise intake_failure(exc, accepted=ids, attempted=[record.id for record in chunk]) from exc
             # Kick per chunk: a large call starts sending while the rest is still being stored.
             self._kick(
                 {
@@ -203,8 +209,9 @@ class Dispatcher:
         )[0]
 
     def _kick(self, lanes: Iterable[str]) -> None:
+        """Start the lanes of messages just stored (a failure is left to beat: they are stored)."""
         for lane in lanes:
-            kick(self.store, self.tasks, lane, self.settings)
+            try_kick(self.store, self.tasks, lane, self.settings)
 
     def _deadline_s(self, deadline_s: float | None) -> float:
         if deadline_s is None:
@@ -230,7 +237,7 @@ class Dispatcher:
         A Revicom message already submitted with a send time (``localSendTime``) is asked to stop at
         the provider; it becomes ``cancelled`` when the provider confirms it will not send it.
         """
-        state = self.store.cancel(message_id, now=time.time())
+        state = self.store.cancel(message_id)
         if state == SUBMITTED and self._stop_at_provider([message_id]):
             return CANCELLED
         return state
@@ -258,9 +265,7 @@ class Dispatcher:
                     for provider_id, result in results.items():
                         if result is StopResult.WILL_STOP and provider_id in by_provider_id:
                             stopped += self.store.confirm_stopped(
-                                by_provider_id[provider_id],
-                                now=time.time(),
-                                reason="cancel: stopped at the provider",
+                                by_provider_id[provider_id], reason="cancel: stopped at the provider"
                             )
             finally:
                 adapter.close()
@@ -287,11 +292,12 @@ class Dispatcher:
         any is stored: a broken recipient raises InvalidMessage naming its row (0-based) and
         nothing of the campaign is stored. ``send_at``, ``window``, ``webhook_url``: as for ``send``.
         """
-        now = time.time()
+        now = call_clock(self.store)
         intake = CampaignIntake(
             self,
             template,
             campaign_id=campaign_id or new_message_ids(1, now=now)[0],
+            now=now,
             account=account,
             priority=priority,
             deadline_s=self._deadline_s(deadline_s),
@@ -303,12 +309,17 @@ class Dispatcher:
         """Messages per state, plus ``total``."""
         return self.store.campaign_counts(campaign_id)
 
+    def campaign_accepted(self, campaign_id: str) -> bool | None:
+        """Whether the campaign was accepted (every recipient checked: it goes out in full); False
+        while it is still being checked or is being discarded; None for an unknown campaign."""
+        return self.store.campaign_accepted(campaign_id)
+
     def cancel_campaign(self, campaign_id: str) -> dict[str, int]:
         """Cancel every message of the campaign not yet gone out, and ask Revicom to stop those it
         holds for a later send time; the counts after."""
         ids = self.store.campaign_message_ids(campaign_id)
         while chunk := list(islice(ids, INTAKE_CHUNK)):
-            states = self.store.cancel_many(chunk, now=time.time())
+            states = self.store.cancel_many(chunk)
             submitted = [
                 message_id for message_id, state in zip(chunk, states, strict=True) if state == SUBMITTED
             ]

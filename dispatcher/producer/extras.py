@@ -15,7 +15,7 @@ from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.producer.windows import SendingWindow, zone_of
 from dispatcher.store import NewMessage
 from dispatcher.store.fallbacks import fallback_payload
-from dispatcher.store.schedule import Extras
+from dispatcher.store.intake import Extras
 
 #: Revicom applies these windows itself (``hours``, ``days``, ``useLocalTime``).
 _NATIVE_WINDOW = (RevicomSms, RevicomVk)

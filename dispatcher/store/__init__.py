@@ -3,8 +3,9 @@
 See docs/pipeline.md for the keys and flows, and ``states`` for the transition table.
 """
 
+from dispatcher.store.intake import INTAKE_CHUNK
 from dispatcher.store.records import Batch, BatchItem, LaneInfo, MessageRecord, NewMessage, Transition
-from dispatcher.store.store import INTAKE_CHUNK, Store
+from dispatcher.store.store import Store
 
 __all__ = [
     "INTAKE_CHUNK",

@@ -1,4 +1,5 @@
-"""What every part of the store shares: the client, the key names, the scripts, the retention."""
+"""What every part of the store shares: the client, the key names, the scripts, the retention and
+Redis' clock."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import redis
 from dispatcher.errors import ConfigurationError
 from dispatcher.store.keys import Keys
 from dispatcher.store.scripts import Scripts
+
+
+def epoch_s(time_reply: tuple[int, int]) -> float:
+    """Epoch seconds from the reply of Redis ``TIME`` (seconds, microseconds)."""
+    seconds, micros = time_reply
+    return seconds + micros / 1_000_000
 
 
 class StoreBase:
@@ -25,6 +32,12 @@ class StoreBase:
         """Close the client's connections (the store owns it when built by ``from_settings``)."""
         self._client.close()
 
-    def _prelude_args(self, now: float) -> list[str | int]:
-        """ARGV[1..3] of every script that moves messages (see lua/prelude.lua)."""
-        return [self._keys.root, int(now * 1000), self._retention_s]
+    def now(self) -> float:
+        """Redis' clock (epoch s): the one time every process compares by. The scripts read it
+        themselves; this is for the decisions made in Python (a producer's deadlines and send
+        times, a retry plan), one read per operation."""
+        return epoch_s(self._client.time())
+
+    def _prelude_args(self) -> list[str | int]:
+        """ARGV[1..2] of every script that moves messages (see lua/prelude.lua)."""
+        return [self._keys.root, self._retention_s]

@@ -11,8 +11,7 @@ from collections.abc import Sequence
 
 import orjson
 
-from dispatcher.store.base import StoreBase
-from dispatcher.store.intake import intake_args
+from dispatcher.store.intake import Extras, IntakeStore
 from dispatcher.store.records import NewMessage, decoded
 
 #: A claimed fallback stays in ``{P}:fbdue`` this long: if its creator died, beat creates it.
@@ -46,19 +45,20 @@ def _sms_from_payload(raw: bytes) -> NewMessage:
     )
 
 
-class FallbackStore(StoreBase):
-    def claim_fallbacks(self, rcs_ids: Sequence[str] = (), *, now: float) -> list[str]:
+class FallbackStore(IntakeStore):
+    def claim_fallbacks(self, rcs_ids: Sequence[str] = ()) -> list[str]:
         """Claim the fallbacks of these RCS messages (none given: those whose deadline passed);
         returns the RCS ids whose SMS is to be created with ``create_fallbacks``."""
         reply = self._scripts.claim_fallbacks(
             keys=[self._keys.fallback_due],
-            args=[*self._prelude_args(now), f"{now:.3f}", OUTBOX_RETRY_S, FALLBACK_CHUNK, *rcs_ids],
+            args=[*self._prelude_args(), OUTBOX_RETRY_S, FALLBACK_CHUNK, *rcs_ids],
         )
         return [decoded(rcs_id) for rcs_id in reply]
 
-    def create_fallbacks(self, rcs_ids: Sequence[str], *, now: float) -> list[NewMessage]:
+    def create_fallbacks(self, rcs_ids: Sequence[str]) -> list[NewMessage]:
         """Store the claimed SMS of these RCS messages (an SMS already stored is left as it is: its
-        id was fixed at intake) linked to its RCS message, and close the claims; the SMS stored."""
+        id was fixed at intake) linked to its RCS message, closing each claim in the same script;
+        the SMS stored."""
         pipe = self._client.pipeline(transaction=False)
         for rcs_id in rcs_ids:
             pipe.hget(self._keys.message(rcs_id), "fb")
@@ -70,18 +70,7 @@ class FallbackStore(StoreBase):
         if not pairs:
             return []
         sms = [message for _, message in pairs]
-        entries = [{"id": message.id, "f": ["fo", rcs_id]} for rcs_id, message in pairs]
-        pipe = self._client.pipeline(transaction=True)
-        self._scripts.add_messages(
-            keys=[self._keys.lanes], args=intake_args(self._prelude_args(now), sms, now, False), client=pipe
-        )
-        self._scripts.annotate(
-            keys=[self._keys.scheduled, self._keys.fallback_due, self._keys.webhook_watch],
-            args=[*self._prelude_args(now), f"{now:.3f}", orjson.dumps(entries)],
-            client=pipe,
-        )
-        pipe.zrem(self._keys.fallback_due, *(rcs_id for rcs_id, _ in pairs))
-        pipe.execute()
+        self.add_messages(sms, extras={message.id: Extras(fallback_of=rcs_id) for rcs_id, message in pairs})
         return sms
 
     def fallback_links(self, message_id: str) -> tuple[str | None, str | None]:

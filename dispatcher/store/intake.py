@@ -1,16 +1,45 @@
-"""The arguments and the reply of ``add_messages.lua``, shared by plain and annotated intake."""
+"""Intake: the arguments and the reply of ``add_messages.lua``, which stores new messages with their
+extras (send time, fallback, webhook) in one script."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
+from dispatcher.store.base import StoreBase
 from dispatcher.store.records import NewMessage, decoded
+
+#: Messages per ``add_messages.lua`` call: large enough to amortise the round trip, small enough
+#: that one call never blocks Redis for more than a few milliseconds.
+INTAKE_CHUNK = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Extras:
+    """What a message carries beyond ``NewMessage``."""
+
+    #: Not before this (epoch s): its send time, or when its sending window opens. The script
+    #: compares it with Redis' clock: one already passed puts the message in its lane at once.
+    release_at: float | None = None
+    #: Extra hash fields (``wh`` webhook URL, ``fb``/``fbi`` fallback).
+    fields: Mapping[str, str] = field(default_factory=dict)
+    #: When beat claims the SMS fallback if no delivered/read came (epoch s).
+    fallback_deadline: float | None = None
+    #: Whether beat turns its status changes into webhook events.
+    watch: bool = False
+    #: This message is the SMS fallback of that RCS message (its claim is closed on intake).
+    fallback_of: str | None = None
 
 
 def intake_args(
-    prelude: Sequence[str | int], chunk: Sequence[NewMessage], now: float, hold: bool
+    prelude: Sequence[str | int],
+    chunk: Sequence[NewMessage],
+    *,
+    hold: bool,
+    extras: Mapping[str, Extras] | None = None,
 ) -> list[str | int | bytes]:
     """ARGV of ``add_messages.lua`` for one chunk of at most ``INTAKE_CHUNK`` messages."""
     flat: list[str] = []
@@ -25,7 +54,12 @@ def intake_args(
             message.idempotency_key or "",
             message.channel,
         ]
-    return [*prelude, f"{now:.3f}", orjson.dumps(flat), "1" if hold else "0"]
+    entries = {
+        message.id: _entry(extra)
+        for message in chunk
+        if extras is not None and (extra := extras.get(message.id)) is not None
+    }
+    return [*prelude, orjson.dumps(flat), "1" if hold else "0", orjson.dumps(entries) if entries else ""]
 
 
 def stored_ids(chunk: Sequence[NewMessage], known: Sequence[bytes]) -> list[str]:
@@ -34,3 +68,51 @@ def stored_ids(chunk: Sequence[NewMessage], known: Sequence[bytes]) -> list[str]
     for position, existing_id in zip(known[::2], known[1::2], strict=True):
         chunk_ids[int(position)] = decoded(existing_id)
     return chunk_ids
+
+
+def _entry(extra: Extras) -> dict[str, Any]:
+    entry: dict[str, Any] = {}
+    if extra.release_at is not None:
+        entry["at"] = round(extra.release_at, 3)
+    if extra.fields:
+        entry["f"] = [item for pair in extra.fields.items() for item in pair]
+    if extra.fallback_deadline is not None:
+        entry["fd"] = round(extra.fallback_deadline, 3)
+    if extra.watch:
+        entry["watch"] = True
+    if extra.fallback_of is not None:
+        entry["fo"] = extra.fallback_of
+    return entry
+
+
+class IntakeStore(StoreBase):
+    def add_messages(
+        self,
+        messages: Sequence[NewMessage],
+        *,
+        hold: bool = False,
+        extras: Mapping[str, Extras] | None = None,
+    ) -> list[str]:
+        """Store messages as ``queued`` at their lanes' tails, each with its ``extras`` (send time,
+        fallback, webhook) in the same script; returns their ids in order.
+
+        For a known idempotency key the EXISTING id is returned and nothing is stored; an id
+        already present is never overwritten, so storing the same messages again (a retry after a
+        lost reply) stores nothing twice. ``hold``: campaign messages stay out of their lane until
+        ``release_campaign`` (see ``create_campaign``). A message whose ``release_at`` is still
+        ahead by Redis' clock waits in the schedule instead of its lane.
+        """
+        stored: list[str] = []
+        for start in range(0, len(messages), INTAKE_CHUNK):
+            chunk = messages[start : start + INTAKE_CHUNK]
+            known = self._scripts.add_messages(
+                keys=[
+                    self._keys.lanes,
+                    self._keys.scheduled,
+                    self._keys.fallback_due,
+                    self._keys.webhook_watch,
+                ],
+                args=intake_args(self._prelude_args(), chunk, hold=hold, extras=extras),
+            )
+            stored += stored_ids(chunk, known)
+        return stored

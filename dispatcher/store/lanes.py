@@ -1,11 +1,15 @@
-"""Lanes: their depth and pauses, and the leases that cap the dispatch tasks working each one."""
+"""Lanes: their depth and pauses, and the leases that cap the dispatch tasks working each one.
+
+Lease expiries are Redis' clock: a lease taken by a worker whose clock is off lasts exactly as long
+as asked, for every other process too.
+"""
 
 from __future__ import annotations
 
 import secrets
-import time
+from collections.abc import Sequence
 
-from dispatcher.store.base import StoreBase
+from dispatcher.store.base import StoreBase, epoch_s
 from dispatcher.store.records import LaneInfo, decoded
 
 
@@ -18,27 +22,28 @@ class LaneStore(StoreBase):
     def lane_names(self) -> list[str]:
         return sorted(decoded(name) for name in self._client.smembers(self._keys.lanes))
 
-    def lanes(self, *, now: float | None = None) -> list[LaneInfo]:
+    def lanes(self) -> list[LaneInfo]:
         """Every lane ever used, with its depth, pause and live runners (a snapshot, not atomic)."""
         names = self.lane_names()
-        live_after = time.time() if now is None else now
         pipe = self._client.pipeline(transaction=False)
+        pipe.time()
         for name in names:
             pipe.llen(self._keys.lane(name))
             pipe.get(self._keys.pause(name))
             pipe.pttl(self._keys.pause(name))
-            pipe.zcount(self._keys.runners(name), f"({live_after}", "+inf")
-        replies = pipe.execute()
+            pipe.zrange(self._keys.runners(name), 0, -1, withscores=True)
+        clock, *replies = pipe.execute()
+        now = epoch_s(clock)
         infos = []
         for index, name in enumerate(names):
-            depth, paused, pttl_ms, runners = replies[4 * index : 4 * index + 4]
+            depth, paused, pttl_ms, leases = replies[4 * index : 4 * index + 4]
             infos.append(
                 LaneInfo(
                     name=name,
                     depth=int(depth),
                     paused=decoded(paused) if paused is not None else None,
                     paused_for_s=pttl_ms / 1000 if paused is not None and pttl_ms >= 0 else None,
-                    runners=int(runners),
+                    runners=_live(leases, now),
                 )
             )
         return infos
@@ -56,36 +61,42 @@ class LaneStore(StoreBase):
         reason = self._client.get(self._keys.pause(lane))
         return decoded(reason) if reason is not None else None
 
-    def claim_runner(self, lane: str, *, max_runners: int, lease_s: float, now: float) -> str | None:
+    def claim_runner(self, lane: str, *, max_runners: int, lease_s: float) -> str | None:
         """A lease token when fewer than ``max_runners`` live leases hold the lane, else None."""
         token = secrets.token_hex(8)
         claimed = self._scripts.claim_runner(
-            keys=[self._keys.runners(lane)], args=[now, max_runners, now + lease_s, token]
+            keys=[self._keys.runners(lane)], args=[max_runners, lease_s, token]
         )
         return token if claimed else None
 
-    def renew_runner(self, lane: str, token: str, *, lease_s: float, now: float) -> bool:
-        """Extend a live lease; False when it was already dropped (the slot may be someone else's)."""
-        key = self._keys.runners(lane)
-        pipe = self._client.pipeline(transaction=True)
-        pipe.zadd(key, {token: now + lease_s}, xx=True)
-        pipe.zscore(key, token)
-        return pipe.execute()[1] is not None
+    def renew_runner(self, lane: str, token: str, *, lease_s: float) -> bool:
+        """Extend a live lease by ``lease_s`` from now; False when it was dropped or had expired
+        (the slot may be someone else's: its holder must stop working the lane)."""
+        return bool(self._scripts.renew_runner(keys=[self._keys.runners(lane)], args=[token, lease_s]))
 
     def release_runner(self, lane: str, token: str) -> None:
         self._client.zrem(self._keys.runners(lane), token)
 
-    def lanes_needing_runner(self, *, now: float) -> list[str]:
+    def lanes_needing_runner(self) -> list[str]:
         """Unpaused lanes with waiting ids and no live lease (a hint: ``claim_runner`` decides)."""
         names = self.lane_names()
         pipe = self._client.pipeline(transaction=False)
+        pipe.time()
         for name in names:
             pipe.llen(self._keys.lane(name))
             pipe.exists(self._keys.pause(name))
-            pipe.zcount(self._keys.runners(name), f"({now}", "+inf")
-        replies = pipe.execute()
+            pipe.zrange(self._keys.runners(name), 0, -1, withscores=True)
+        clock, *replies = pipe.execute()
+        now = epoch_s(clock)
         return [
             name
             for index, name in enumerate(names)
-            if replies[3 * index] > 0 and not replies[3 * index + 1] and replies[3 * index + 2] == 0
+            if replies[3 * index] > 0
+            and not replies[3 * index + 1]
+            and _live(replies[3 * index + 2], now) == 0
         ]
+
+
+def _live(leases: Sequence[tuple[bytes, float]], now: float) -> int:
+    """Leases (token, expiry) still running at ``now``."""
+    return sum(expiry > now for _, expiry in leases)

@@ -38,6 +38,10 @@ class Batch:
     items: tuple[BatchItem, ...]
     tag: str | None
     posting_at: float | None
+    #: Messages ``take_batch`` finished instead of taking (their deadline had passed): never sent
+    #: (``expired``), or after earlier attempts (``failed``).
+    expired: int = 0
+    failed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +127,8 @@ def message_from_hash(message_id: str, fields: RawHash) -> MessageRecord:
 
 def batch_items_from_reply(reply: Sequence[bytes]) -> tuple[BatchItem, ...]:
     """Items from the packed reply of ``take_batch.lua``: ids, attempts, deadlines and wire lengths
-    space-joined, then the wire items concatenated."""
-    ids, attempts, deadlines, wire_lengths, wires = reply
+    space-joined, then the wire items concatenated (then counts this ignores)."""
+    ids, attempts, deadlines, wire_lengths, wires = reply[:5]
     # Whole-reply splits and conversions: this runs for every message the pipeline sends.
     offsets = [0, *accumulate(map(int, wire_lengths.split()))]
     return tuple(

@@ -40,7 +40,6 @@ class ReportStore(StoreBase):
         accounts: Sequence[str],
         reports: Sequence[StateReport],
         *,
-        now: float,
         park_for_s: float,
     ) -> list[Applied]:
         """Apply reports in order, in one script call; an unknown provider id is parked for
@@ -51,8 +50,7 @@ class ReportStore(StoreBase):
         reply = self._scripts.apply_reports(
             keys=[self._keys.early],
             args=[
-                *self._prelude_args(now),
-                f"{now:.3f}",
+                *self._prelude_args(),
                 provider,
                 park_for_s,
                 " ".join(accounts),
@@ -64,12 +62,10 @@ class ReportStore(StoreBase):
             for message_id, moved, state in zip(reply[::3], reply[1::3], reply[2::3], strict=True)
         ]
 
-    def apply_early(self, *, now: float, limit: int = EARLY_CHUNK) -> list[tuple[str, str]]:
+    def apply_early(self, *, limit: int = EARLY_CHUNK) -> list[tuple[str, str]]:
         """Apply parked reports whose record has its provider id by now; (message id, state after)
         for every move they made."""
-        reply = self._scripts.apply_early(
-            keys=[self._keys.early], args=[*self._prelude_args(now), f"{now:.3f}", limit]
-        )
+        reply = self._scripts.apply_early(keys=[self._keys.early], args=[*self._prelude_args(), limit])
         return [
             (decoded(message_id), decoded(state))
             for message_id, state in zip(reply[::2], reply[1::2], strict=True)

@@ -1,7 +1,8 @@
 """The store's Lua scripts, loaded once per client with the shared prelude and the state table.
 
 Scripts that move messages start with ``prelude.lua`` (the ``move`` helper, campaign counters,
-retention), into which the transition table of ``states.py`` is rendered: one source of truth.
+retention, Redis' clock), into which the transition table of ``states.py`` is rendered: one source
+of truth. ``--@include <name>`` in any script (the prelude too) is replaced by ``lua/<name>.lua``.
 """
 
 from __future__ import annotations
@@ -18,25 +19,36 @@ _LUA_DIRECTORY = Path(__file__).with_name("lua")
 _TABLES_MARK = "--@STATE_TABLES@"
 #: Scripts that move no message through a state: no prelude, no shared ARGV.
 _WITHOUT_PRELUDE = frozenset(
-    {"claim_runner", "release_campaign", "discard_campaign", "webhook_scan", "claim_webhooks"}
+    {
+        "claim_runner",
+        "renew_runner",
+        "create_campaign",
+        "commit_campaign",
+        "release_campaign",
+        "discard_campaign",
+        "webhook_scan",
+        "claim_webhooks",
+        "retry_webhook",
+    }
 )
-#: ``--@include <name>`` in a script is replaced by ``lua/<name>.lua`` (helpers shared by scripts).
 _INCLUDE_MARK = "--@include "
+
+
+def _expanded(name: str) -> str:
+    """``lua/<name>.lua`` with its ``--@include`` lines replaced by the files they name."""
+    return "".join(
+        _expanded(line[len(_INCLUDE_MARK) :].strip()) if line.startswith(_INCLUDE_MARK) else line
+        for line in (_LUA_DIRECTORY / f"{name}.lua").read_text(encoding="utf-8").splitlines(keepends=True)
+    )
 
 
 @cache
 def script_text(name: str) -> str:
     """The full text of script ``name``: the rendered prelude, then the script itself."""
-    body = "".join(
-        (_LUA_DIRECTORY / f"{line[len(_INCLUDE_MARK) :].strip()}.lua").read_text(encoding="utf-8")
-        if line.startswith(_INCLUDE_MARK)
-        else line
-        for line in (_LUA_DIRECTORY / f"{name}.lua").read_text(encoding="utf-8").splitlines(keepends=True)
-    )
+    body = _expanded(name)
     if name in _WITHOUT_PRELUDE:
         return body
-    prelude = (_LUA_DIRECTORY / "prelude.lua").read_text(encoding="utf-8")
-    return prelude.replace(_TABLES_MARK, lua_tables()) + body
+    return _expanded("prelude").replace(_TABLES_MARK, lua_tables()) + body
 
 
 class Scripts:
@@ -56,13 +68,16 @@ class Scripts:
         self.transition = load("transition")
         self.release_due_retries = load("release_due_retries")
         self.claim_runner = load("claim_runner")
+        self.renew_runner = load("renew_runner")
+        self.create_campaign = load("create_campaign")
+        self.commit_campaign = load("commit_campaign")
         self.release_campaign = load("release_campaign")
         self.discard_campaign = load("discard_campaign")
-        # Callbacks, schedules, fallback and webhooks (dispatcher/store/events.py).
-        self.annotate = load("annotate")
+        # Callbacks, schedules, fallback and webhooks.
         self.release_scheduled = load("release_scheduled")
         self.apply_reports = load("apply_reports")
         self.apply_early = load("apply_early")
         self.claim_fallbacks = load("claim_fallbacks")
         self.webhook_scan = load("webhook_scan")
         self.claim_webhooks = load("claim_webhooks")
+        self.retry_webhook = load("retry_webhook")

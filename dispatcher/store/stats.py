@@ -31,6 +31,10 @@ class StoreStatistics:
     early_callbacks: int
     fallbacks_due: int
     webhooks_due: int
+    #: Redis' memory in use, and its ``maxmemory`` (0: no limit). At the limit every write is
+    #: refused: intake answers "store full" and the pipeline stands still until memory frees.
+    memory_used_bytes: int = 0
+    memory_max_bytes: int = 0
 
 
 class StatsStore(LaneStore):
@@ -42,7 +46,8 @@ class StatsStore(LaneStore):
         waiting = (keys.retry, keys.scheduled, keys.inflight, keys.early, keys.fallback_due, keys.webhook_due)
         for zset in waiting:
             pipe.zcard(zset)
-        stats, retry, scheduled, inflight, early, fallbacks, webhooks = pipe.execute()
+        pipe.info("memory")
+        stats, retry, scheduled, inflight, early, fallbacks, webhooks, memory = pipe.execute()
         current, entered = _message_counts(cast(RawHash, stats))
         return StoreStatistics(
             current=current,
@@ -54,6 +59,8 @@ class StatsStore(LaneStore):
             early_callbacks=int(early),
             fallbacks_due=int(fallbacks),
             webhooks_due=int(webhooks),
+            memory_used_bytes=int(memory.get("used_memory", 0)),
+            memory_max_bytes=int(memory.get("maxmemory", 0)),
         )
 
 

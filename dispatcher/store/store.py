@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import cast
 
-import redis
-
 from dispatcher.settings import Settings
+from dispatcher.store.base import epoch_s
 from dispatcher.store.batches import BatchStore
+from dispatcher.store.connection import store_client
 from dispatcher.store.fallbacks import FallbackStore
-from dispatcher.store.intake import intake_args, stored_ids
+from dispatcher.store.intake import INTAKE_CHUNK, IntakeStore
 from dispatcher.store.lanes import LaneStore
 from dispatcher.store.records import (
     MessageRecord,
-    NewMessage,
     RawHash,
     decoded,
     message_from_hash,
@@ -26,35 +26,31 @@ from dispatcher.store.states import ALL_STATES, CANCELLABLE_STATES, CANCELLED, Q
 from dispatcher.store.stats import StatsStore
 from dispatcher.store.webhooks import WebhookStore
 
-#: Messages per ``add_messages.lua`` call: large enough to amortise the round trip, small enough
-#: that one call never blocks Redis for more than a few milliseconds.
-INTAKE_CHUNK = 1000
 _CAMPAIGN_IDS_PAGE = 1000
 
 
-class Store(StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, FallbackStore, WebhookStore):
+@dataclass(frozen=True, slots=True)
+class HeldCampaign:
+    """A campaign in intake: ``checking`` (not accepted yet), ``releasing`` (accepted, going to its
+    lane) or ``discarding``; ``age_s`` since its intake began, ``committed_s`` since it was
+    committed (None before), both by Redis' clock."""
+
+    id: str
+    phase: str
+    lane: str
+    age_s: float
+    committed_s: float | None
+
+
+class Store(
+    StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, FallbackStore, IntakeStore, WebhookStore
+):
     """Every Redis operation of the dispatch pipeline; multi-key changes are atomic Lua scripts."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Store:
-        client = redis.Redis.from_url(str(settings.redis_url))
+        client = store_client(settings)
         return cls(client, prefix=settings.key_prefix, retention_s=settings.retention_s)
-
-    def add_messages(self, messages: Sequence[NewMessage], *, now: float, hold: bool = False) -> list[str]:
-        """Store messages as ``queued`` at their lanes' tails; returns their ids in order.
-
-        For a known idempotency key the EXISTING id is returned and nothing is stored; an id
-        already present is never overwritten. ``hold``: campaign messages stay out of their lane
-        until ``release_campaign`` (see ``create_campaign``).
-        """
-        stored: list[str] = []
-        for start in range(0, len(messages), INTAKE_CHUNK):
-            chunk = messages[start : start + INTAKE_CHUNK]
-            known = self._scripts.add_messages(
-                keys=[self._keys.lanes], args=intake_args(self._prelude_args(now), chunk, now, hold)
-            )
-            stored += stored_ids(chunk, known)
-        return stored
 
     def get(self, message_id: str) -> MessageRecord | None:
         fields = cast(RawHash, self._client.hgetall(self._keys.message(message_id)))
@@ -64,14 +60,14 @@ class Store(StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, Fallb
         found = self._client.hget(self._keys.provider_index(account), provider_message_id)
         return decoded(found) if found is not None else None
 
-    def cancel(self, message_id: str, *, now: float, reason: str = "cancel") -> str:
+    def cancel(self, message_id: str, *, reason: str = "cancel") -> str:
         """``cancelled`` unless already sending or beyond; returns the state after ("" if unknown).
 
         The id stays in its lane or the retry zset: ``take_batch`` and the retry release skip it.
         """
-        return self._move(message_id, CANCELLED, reason=reason, now=now, only_from=CANCELLABLE_STATES)[1]
+        return self._move(message_id, CANCELLED, reason=reason, only_from=CANCELLABLE_STATES)[1]
 
-    def cancel_many(self, message_ids: Sequence[str], *, now: float, reason: str = "cancel") -> list[str]:
+    def cancel_many(self, message_ids: Sequence[str], *, reason: str = "cancel") -> list[str]:
         """``cancel`` for many ids in one round trip per ``INTAKE_CHUNK``; the states after, in order."""
         states: list[str] = []
         only_from = " ".join(CANCELLABLE_STATES)
@@ -80,7 +76,7 @@ class Store(StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, Fallb
             for message_id in message_ids[start : start + INTAKE_CHUNK]:
                 self._scripts.transition(
                     keys=[self._keys.message(message_id)],
-                    args=[*self._prelude_args(now), CANCELLED, one_line(reason), only_from],
+                    args=[*self._prelude_args(), CANCELLED, one_line(reason), only_from],
                     client=pipe,
                 )
             states += [decoded(state_after) for _, state_after in pipe.execute()]
@@ -97,51 +93,52 @@ class Store(StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, Fallb
             for pid, lane, wire in pipe.execute()
         ]
 
-    def confirm_stopped(self, message_id: str, *, now: float, reason: str) -> bool:
+    def confirm_stopped(self, message_id: str, *, reason: str) -> bool:
         """A submitted message the provider confirmed it will not send (Revicom stop) → ``cancelled``."""
-        return self._move(message_id, CANCELLED, reason=reason, now=now, only_from=(SUBMITTED,))[0]
+        return self._move(message_id, CANCELLED, reason=reason, only_from=(SUBMITTED,))[0]
 
-    def transition(self, message_id: str, target: str, *, reason: str, now: float) -> bool:
+    def transition(self, message_id: str, target: str, *, reason: str) -> bool:
         """Move a message to ``target`` if the transition table allows it; a refused move is kept
         in the history. ``queued`` and ``sending`` are refused here: they belong to a lane or a
         batch, and only the batch operations keep those consistent."""
         if target in (QUEUED, SENDING) or target not in ALL_STATES:
             raise ValueError(f"transition: target={target!r}: use the lane and batch operations")
-        return self._move(message_id, target, reason=reason, now=now)[0]
+        return self._move(message_id, target, reason=reason)[0]
 
     def _move(
-        self, message_id: str, target: str, *, reason: str, now: float, only_from: Sequence[str] = ()
+        self, message_id: str, target: str, *, reason: str, only_from: Sequence[str] = ()
     ) -> tuple[bool, str]:
         sources = [" ".join(only_from)] if only_from else []
         moved, state_after = self._scripts.transition(
             keys=[self._keys.message(message_id)],
-            args=[*self._prelude_args(now), target, one_line(reason), *sources],
+            args=[*self._prelude_args(), target, one_line(reason), *sources],
         )
         return bool(moved), state_after.decode()
 
     # --- campaigns ---
 
-    def create_campaign(
-        self, campaign_id: str, *, account: str, lane: str, now: float, held: bool = False
-    ) -> None:
+    def create_campaign(self, campaign_id: str, *, account: str, lane: str, held: bool = False) -> None:
         """Record a campaign's account and lane; counters already there are kept.
 
-        ``held``: its messages are stored with ``add_messages(hold=True)`` while the producer still
-        checks the rest, and reach the lane only with ``release_campaign``; a held campaign that is
-        never released is removed with ``discard_campaign``.
+        ``held``: the campaign starts *checking*: its messages are stored with
+        ``add_messages(hold=True)`` while the producer checks the rest, and nothing of it is sent
+        until ``commit_campaign``; one never committed is removed with ``discard_campaign``.
         """
-        key = self._keys.campaign(campaign_id)
-        pipe = self._client.pipeline(transaction=True)
-        pipe.hset(key, mapping={"ac": account, "ln": lane, "ct": f"{now:.3f}"})
-        pipe.hsetnx(key, "total", 0)
-        if held:
-            pipe.hset(key, "held", "1")
-            pipe.zadd(self._keys.held, {campaign_id: now})
-        pipe.execute()
+        self._scripts.create_campaign(
+            keys=[self._keys.campaign(campaign_id), self._keys.held],
+            args=[account, lane, "1" if held else "0", campaign_id],
+        )
 
-    def release_campaign(self, campaign_id: str, lane: str, *, start: int, count: int) -> int:
-        """Put ``count`` held ids from position ``start`` on the lane; returns how many went."""
-        released = self._scripts.release_campaign(
+    def commit_campaign(self, campaign_id: str) -> bool:
+        """Accept a held campaign whose recipients all passed (*checking* → *releasing*): from now
+        on it is released (by its producer, or by beat) and never discarded. True if committed (now
+        or before); False if it cannot be: it is unknown, or beat has begun discarding it."""
+        return bool(self._scripts.commit_campaign(keys=[self._keys.campaign(campaign_id)]))
+
+    def release_campaign(self, campaign_id: str, lane: str, *, count: int) -> tuple[int, bool]:
+        """Put the next ``count`` ids of a committed campaign on its lane, from where the last call
+        (anyone's) stopped; returns (how many went, whether the campaign is fully released)."""
+        released, done = self._scripts.release_campaign(
             keys=[
                 self._keys.campaign_ids(campaign_id),
                 self._keys.lane(lane),
@@ -149,12 +146,13 @@ class Store(StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, Fallb
                 self._keys.campaign(campaign_id),
                 self._keys.held,
             ],
-            args=[start, count, lane, campaign_id],
+            args=[count, lane, campaign_id],
         )
-        return int(released)
+        return int(released), bool(done)
 
     def discard_campaign(self, campaign_id: str, *, chunk: int = _CAMPAIGN_IDS_PAGE) -> int:
-        """Delete a held campaign and its messages (never a released one); returns how many."""
+        """Delete a held campaign never committed, and its messages (never a committed one);
+        returns how many."""
         deleted = 0
         while True:
             removed = int(
@@ -171,10 +169,30 @@ class Store(StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, Fallb
             if removed < chunk:
                 return deleted
 
-    def held_campaigns(self, *, began_before: float) -> list[str]:
-        """Held campaigns whose intake began before this time (their producer may have died)."""
-        members = cast(list[bytes], self._client.zrangebyscore(self._keys.held, "-inf", began_before))
-        return [decoded(raw) for raw in members]
+    def held_campaigns(self) -> list[HeldCampaign]:
+        """Campaigns whose intake has not finished: still checking (their producer may have died)
+        or committed and still releasing, each with its age by Redis' clock."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.time()
+        pipe.zrange(self._keys.held, 0, -1, withscores=True)
+        clock, members = pipe.execute()
+        now = epoch_s(clock)
+        if not members:
+            return []
+        pipe = self._client.pipeline(transaction=False)
+        for raw_id, _ in members:
+            pipe.hmget(self._keys.campaign(decoded(raw_id)), "ph", "ln", "cm")
+        return [
+            HeldCampaign(
+                decoded(raw_id),
+                decoded(phase),
+                decoded(lane),
+                now - began,
+                now - float(committed) if committed is not None else None,
+            )
+            for (raw_id, began), (phase, lane, committed) in zip(members, pipe.execute(), strict=True)
+            if phase is not None and lane is not None
+        ]
 
     def campaign_counts(self, campaign_id: str) -> dict[str, int]:
         """Messages per state (every state, zeros included), plus ``total``."""
@@ -185,6 +203,16 @@ class Store(StatsStore, LaneStore, BatchStore, ScheduleStore, ReportStore, Fallb
             if name.startswith(b"n:"):
                 counts[name[2:].decode()] = int(value)
         return counts
+
+    def campaign_accepted(self, campaign_id: str) -> bool | None:
+        """True once committed (or never held), False while checking or discarding, None if unknown."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._keys.campaign(campaign_id))
+        pipe.hget(self._keys.campaign(campaign_id), "ph")
+        exists, phase = pipe.execute()
+        if not exists:
+            return None
+        return phase not in (b"checking", b"discarding")
 
     def campaign_message_ids(self, campaign_id: str) -> Iterator[str]:
         """The campaign's message ids in intake order, read page by page."""

@@ -23,14 +23,13 @@ class WebhookEvent:
 
 
 class WebhookStore(StoreBase):
-    def scan_webhooks(self, *, now: float, default_url: str | None, event_ttl_s: float) -> int:
+    def scan_webhooks(self, *, default_url: str | None, event_ttl_s: float) -> int:
         """New webhook events from the watched messages' histories; how many were created."""
         return int(
             self._scripts.webhook_scan(
                 keys=[self._keys.webhook_watch, self._keys.webhook_due],
                 args=[
                     self._keys.root,
-                    f"{now:.3f}",
                     SCAN_CHUNK,
                     default_url or "",
                     event_ttl_s,
@@ -39,10 +38,10 @@ class WebhookStore(StoreBase):
             )
         )
 
-    def take_webhooks(self, *, now: float, limit: int, lease_s: float) -> list[WebhookEvent]:
+    def take_webhooks(self, *, limit: int, lease_s: float) -> list[WebhookEvent]:
         """Due events, leased to the caller for ``lease_s``."""
         reply = self._scripts.claim_webhooks(
-            keys=[self._keys.webhook_due], args=[self._keys.root, f"{now:.3f}", limit, lease_s]
+            keys=[self._keys.webhook_due], args=[self._keys.root, limit, lease_s]
         )
         return [
             WebhookEvent(decoded(event_id), decoded(url), body, int(attempts))
@@ -57,15 +56,14 @@ class WebhookStore(StoreBase):
         pipe.zrem(self._keys.webhook_due, event_id)
         pipe.execute()
 
-    def webhook_failed(self, event_id: str, *, retry_at: float | None) -> None:
-        """Count a failed attempt; try again at ``retry_at``, or drop the event when None."""
-        if retry_at is None:
+    def webhook_failed(self, event_id: str, *, retry_after_s: float | None) -> None:
+        """Count a failed attempt; try again ``retry_after_s`` from now, or drop the event when None."""
+        if retry_after_s is None:
             self.webhook_delivered(event_id)
             return
-        pipe = self._client.pipeline(transaction=True)
-        pipe.hincrby(self._keys.webhook_event(event_id), "n", 1)
-        pipe.zadd(self._keys.webhook_due, {event_id: retry_at}, xx=True)
-        pipe.execute()
+        self._scripts.retry_webhook(
+            keys=[self._keys.webhook_event(event_id), self._keys.webhook_due], args=[event_id, retry_after_s]
+        )
 
     def pending_webhooks(self) -> int:
         return int(self._client.zcard(self._keys.webhook_due))

@@ -35,9 +35,7 @@ def deliver_due(store: Store, settings: Settings, *, slice_s: float = 5.0) -> We
     started = time.monotonic()
     with requests.Session() as session, ThreadPoolExecutor(THREADS, thread_name_prefix="webhook") as pool:
         while time.monotonic() - started < slice_s:
-            events = store.take_webhooks(
-                now=time.time(), limit=EVENTS_PER_ROUND, lease_s=settings.webhook_timeout_s * 2
-            )
+            events = store.take_webhooks(limit=EVENTS_PER_ROUND, lease_s=settings.webhook_timeout_s * 2)
             if not events:
                 break
             for event, ok in zip(
@@ -52,7 +50,7 @@ def deliver_due(store: Store, settings: Settings, *, slice_s: float = 5.0) -> We
                         attempts, base_s=settings.webhook_backoff_base_s, cap_s=settings.webhook_backoff_cap_s
                     )
                     give_up = attempts >= settings.webhook_max_attempts
-                    store.webhook_failed(event.id, retry_at=None if give_up else time.time() + delay_s)
+                    store.webhook_failed(event.id, retry_after_s=None if give_up else delay_s)
                     failed += 1
     return WebhookReport(delivered, failed)
 

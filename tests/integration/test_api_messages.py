@@ -10,6 +10,7 @@ import requests
 
 from dispatcher.store import Store
 from tests.integration.api_fixtures import API_KEY, api_port, producer_api
+from tests.integration.test_producer_intake import stored_keys
 from tests.integration.worker_fixtures import numbers
 
 __all__ = ["api_port", "producer_api"]  # fixtures used by name
@@ -24,10 +25,6 @@ def sms(number: str, **extra: Any) -> dict[str, Any]:
 
 def post(api: str, body: object, headers: dict[str, str] | None = None) -> requests.Response:
     return requests.post(f"{api}/v1/messages", json=body, headers={**AUTH, **(headers or {})}, timeout=10)
-
-
-def stored_keys(client: redis.Redis, prefix: str) -> list[bytes]:
-    return [key for key in client.scan_iter(match=f"{{{prefix}}}:*", count=10_000) if b":celery" not in key]
 
 
 def test_one_message_is_accepted_and_its_status_and_history_served(producer_api: str, store: Store) -> None:

@@ -43,11 +43,11 @@ def submitted_message(store: Store, account: str, provider_id: str) -> str:
         revicom_sms("79160000001"),
         now + 600,
     )
-    store.add_messages([message], now=now)
-    batch = store.take_batch(lane, max_size=1, worker="test", now=now, take_timeout_s=30)
+    store.add_messages([message])
+    batch = store.take_batch(lane, max_size=1, worker="test", take_timeout_s=30)
     assert batch is not None
-    store.mark_posting(batch.id, tag="t", now=now, reclaim_at=now + 30)
-    store.record_outcomes(batch.id, [(message.id, Submitted(provider_id))], account=account, now=now)
+    store.mark_posting(batch.id, tag="t", reclaim_after_s=30)
+    store.record_outcomes(batch.id, [(message.id, Submitted(provider_id))], account=account)
     return message.id
 
 

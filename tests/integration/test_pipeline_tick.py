@@ -1,4 +1,5 @@
-"""Beat's tick on a real store: a campaign its producer never released is discarded, a live one kept."""
+"""Beat's tick on a real store: a campaign never committed is discarded once its producer is surely
+gone, a live one kept; a committed one is released to the end, whatever stopped its producer."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import redis
 from dispatcher.accounts import Account
 from dispatcher.pipeline.adapters import AdapterCache
 from dispatcher.pipeline.runtime import Runtime
-from dispatcher.pipeline.tick import run_tick
+from dispatcher.pipeline.tick import RELEASE_TAKEOVER_S, run_tick
 from dispatcher.ratelimit import RedisLimiter
 from dispatcher.settings import Settings
 from dispatcher.store import Store
@@ -19,6 +20,8 @@ from dispatcher.store import Store
 from .conftest import MessageFactory
 
 pytestmark = pytest.mark.integration
+
+LANE = "revicom:bulk"
 
 
 class SentTasks:
@@ -29,15 +32,11 @@ class SentTasks:
         self.sent.append((name, kwargs))
 
 
-def test_tick_discards_a_campaign_its_producer_never_released(
-    store: Store,
-    redis_client: redis.Redis,
-    key_prefix: str,
-    accounts: dict[str, Account],
-    make_messages: MessageFactory,
-) -> None:
-    settings = Settings(key_prefix=key_prefix, held_campaign_timeout_s=60)
-    runtime = Runtime(
+def _runtime(
+    store: Store, redis_client: redis.Redis, key_prefix: str, accounts: dict[str, Account]
+) -> Runtime:
+    settings = Settings(key_prefix=key_prefix, held_campaign_timeout_s=1)
+    return Runtime(
         settings=settings,
         store=store,
         limiter=RedisLimiter(redis_client, prefix=key_prefix),
@@ -45,13 +44,23 @@ def test_tick_discards_a_campaign_its_producer_never_released(
         tasks=SentTasks(),
         worker="test",
     )
-    now = time.time()
-    store.create_campaign("abandoned", account="revicom", lane="revicom:bulk", now=now - 120, held=True)
+
+
+def test_tick_discards_a_campaign_never_committed_once_its_producer_is_surely_gone(
+    store: Store,
+    redis_client: redis.Redis,
+    key_prefix: str,
+    accounts: dict[str, Account],
+    make_messages: MessageFactory,
+) -> None:
+    runtime = _runtime(store, redis_client, key_prefix, accounts)
+    store.create_campaign("abandoned", account="revicom", lane=LANE, held=True)
     abandoned = make_messages(1500, campaign="abandoned")
-    store.add_messages(abandoned, now=now - 120, hold=True)
-    store.create_campaign("checking", account="revicom", lane="revicom:bulk", now=now - 5, held=True)
+    store.add_messages(abandoned, hold=True)
+    time.sleep(1.1)  # older than held_campaign_timeout_s, by Redis' clock
+    store.create_campaign("checking", account="revicom", lane=LANE, held=True)
     checking = make_messages(10, campaign="checking")
-    store.add_messages(checking, now=now - 5, hold=True)
+    store.add_messages(checking, hold=True)
 
     report = run_tick(runtime)
 
@@ -60,4 +69,38 @@ def test_tick_discards_a_campaign_its_producer_never_released(
     assert store.get(abandoned[0].id) is None
     assert store.campaign_counts("abandoned")["total"] == 0
     assert store.get(checking[0].id) is not None
-    assert store.held_campaigns(began_before=now) == ["checking"]
+    assert [campaign.id for campaign in store.held_campaigns()] == ["checking"]
+
+
+def test_tick_finishes_the_release_of_a_committed_campaign_and_never_discards_it(
+    store: Store,
+    redis_client: redis.Redis,
+    key_prefix: str,
+    accounts: dict[str, Account],
+    make_messages: MessageFactory,
+) -> None:
+    # The failure this guards against: a 25,000-message campaign whose release failed after the
+    # first 10,000 stayed held; workers sent those, then the sweep deleted all the records.
+    runtime = _runtime(store, redis_client, key_prefix, accounts)
+    store.create_campaign("interrupted", account="revicom", lane=LANE, held=True)
+    messages = make_messages(25_000, campaign="interrupted")
+    store.add_messages(messages, hold=True)
+    assert store.commit_campaign("interrupted")
+    assert store.release_campaign("interrupted", LANE, count=10_000) == (10_000, False)
+    # ... and the producer stops here. Workers take some of what was released meanwhile.
+    taken = store.take_batch(LANE, max_size=1000, worker="w", take_timeout_s=30)
+    assert taken is not None
+
+    early = run_tick(runtime)
+    time.sleep(RELEASE_TAKEOVER_S + 0.2)  # past the held timeout too
+    report = run_tick(runtime)
+
+    assert early is not None
+    assert (early.discarded, early.campaign_released) == (0, 0), "its producer may still be releasing"
+    assert report is not None
+    assert report.discarded == 0
+    assert report.campaign_released == 15_000
+    assert store.held_campaigns() == []
+    assert store.lane_depth(LANE) == 24_000
+    assert all(store.get(m.id) is not None for m in messages[::500])
+    assert store.campaign_counts("interrupted")["total"] == 25_000

@@ -13,12 +13,11 @@ from .conftest import MessageFactory
 
 pytestmark = pytest.mark.integration
 
-NOW = 1_800_000_000.0
-
 
 def test_messages_are_stored_exactly_as_given(store: Store, make_messages: MessageFactory) -> None:
     messages = make_messages(3, campaign="cmp1")
-    assert store.add_messages(messages, now=NOW) == [m.id for m in messages]
+    before = store.now()
+    assert store.add_messages(messages) == [m.id for m in messages]
 
     for message in messages:
         record = store.get(message.id)
@@ -29,7 +28,8 @@ def test_messages_are_stored_exactly_as_given(store: Store, make_messages: Messa
             message.provider,
             message.wire,
         )
-        assert (record.campaign, record.created_at, record.deadline, record.attempts) == ("cmp1", NOW, 2e9, 0)
+        assert (record.campaign, record.deadline, record.attempts) == ("cmp1", 2e9, 0)
+        assert before - 0.001 <= record.created_at <= store.now(), "created at by Redis' clock (ms)"
         assert [(t.source, t.target) for t in record.history] == [("accepted", QUEUED)]
     assert store.lane_depth("revicom:bulk") == 3
     assert [lane.name for lane in store.lanes()] == ["revicom:bulk"]
@@ -39,7 +39,7 @@ def test_lanes_keep_intake_order_across_chunks(
     store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
 ) -> None:
     messages = make_messages(INTAKE_CHUNK + 5, campaign="big")
-    store.add_messages(messages, now=NOW)
+    store.add_messages(messages)
 
     in_lane = [raw.decode() for raw in redis_client.lrange(f"{{{key_prefix}}}:lane:revicom:bulk", 0, -1)]
     assert in_lane == [m.id for m in messages]
@@ -52,10 +52,10 @@ def test_a_known_idempotency_key_returns_the_existing_id_and_stores_nothing(
     store: Store, make_messages: MessageFactory
 ) -> None:
     first = make_messages(2, idempotency_keys=["order-1", None], campaign="c")
-    assert store.add_messages(first, now=NOW) == [first[0].id, first[1].id]
+    assert store.add_messages(first) == [first[0].id, first[1].id]
 
     again = make_messages(3, idempotency_keys=["x-2", "order-1", "x-2"], campaign="c")
-    ids = store.add_messages(again, now=NOW + 1)
+    ids = store.add_messages(again)
 
     assert ids == [again[0].id, first[0].id, again[0].id]
     assert store.get(again[1].id) is None
@@ -66,16 +66,16 @@ def test_a_known_idempotency_key_returns_the_existing_id_and_stores_nothing(
 
 def test_an_id_already_present_is_never_overwritten(store: Store, make_messages: MessageFactory) -> None:
     (original,) = make_messages(1)
-    store.add_messages([original], now=NOW)
+    store.add_messages([original])
     impostor = type(original)(
         id=original.id, lane="bsg:bulk", provider="bsg", wire=b"{}", deadline=1.0, campaign="other"
     )
 
-    assert store.add_messages([impostor], now=NOW + 5) == [original.id]
+    assert store.add_messages([impostor]) == [original.id]
 
     record = store.get(original.id)
     assert record is not None
-    assert (record.wire, record.lane, record.created_at) == (original.wire, original.lane, NOW)
+    assert (record.wire, record.lane) == (original.wire, original.lane)
     assert store.lane_depth("revicom:bulk") == 1
     assert store.lane_depth("bsg:bulk") == 0
     assert store.campaign_counts("other")["total"] == 0
@@ -83,7 +83,7 @@ def test_an_id_already_present_is_never_overwritten(store: Store, make_messages:
 
 def test_messages_spread_over_lanes_in_one_chunk(store: Store, make_messages: MessageFactory) -> None:
     mixed = make_messages(2, lane="revicom:bulk") + make_messages(3, lane="smartswitch:transactional")
-    store.add_messages(mixed, now=NOW)
+    store.add_messages(mixed)
 
     assert store.lane_depth("revicom:bulk") == 2
     assert store.lane_depth("smartswitch:transactional") == 3
@@ -95,31 +95,55 @@ def test_store_refuses_a_decoding_client(redis_url: str, key_prefix: str) -> Non
         Store(redis.Redis.from_url(redis_url, decode_responses=True), prefix=key_prefix)
 
 
-def test_a_held_campaign_reaches_its_lane_only_when_released(
+def test_a_held_campaign_reaches_its_lane_only_when_committed_and_released(
     store: Store, make_messages: MessageFactory
 ) -> None:
-    store.create_campaign("cmp2", account="revicom", lane="revicom:bulk", now=NOW, held=True)
+    store.create_campaign("cmp2", account="revicom", lane="revicom:bulk", held=True)
     messages = make_messages(2500, campaign="cmp2")
-    store.add_messages(messages, now=NOW, hold=True)
+    store.add_messages(messages, hold=True)
 
     assert store.lane_depth("revicom:bulk") == 0
     assert store.campaign_counts("cmp2")["queued"] == 2500
-    assert store.held_campaigns(began_before=NOW + 1) == ["cmp2"]
+    assert [(c.id, c.phase) for c in store.held_campaigns()] == [("cmp2", "checking")]
+    assert store.campaign_accepted("cmp2") is False
+    assert store.release_campaign("cmp2", "revicom:bulk", count=2000) == (0, False), "not committed"
 
-    assert store.release_campaign("cmp2", "revicom:bulk", start=0, count=2000) == 2000
-    assert store.release_campaign("cmp2", "revicom:bulk", start=2000, count=2000) == 500
+    assert store.commit_campaign("cmp2")
+    assert store.campaign_accepted("cmp2") is True
+    assert store.release_campaign("cmp2", "revicom:bulk", count=2000) == (2000, False)
+    # Whoever continues (the producer, or beat) starts where the last call stopped.
+    assert store.release_campaign("cmp2", "revicom:bulk", count=2000) == (500, True)
+    assert store.release_campaign("cmp2", "revicom:bulk", count=2000) == (0, True)
     assert store.lane_depth("revicom:bulk") == 2500
-    assert store.held_campaigns(began_before=NOW + 1) == []
-    # A released campaign holds accepted messages: it can no longer be discarded.
+    assert store.held_campaigns() == []
+    # A committed campaign holds accepted messages: it can no longer be discarded.
     assert store.discard_campaign("cmp2") == 0
     assert store.get(messages[0].id) is not None
+    assert store.campaign_accepted("no-such-campaign") is None
+
+
+def test_a_committed_campaign_is_never_discarded_and_a_discarded_one_never_committed(
+    store: Store, make_messages: MessageFactory
+) -> None:
+    store.create_campaign("kept", account="revicom", lane="revicom:bulk", held=True)
+    store.add_messages(make_messages(1500, campaign="kept"), hold=True)
+    assert store.commit_campaign("kept")
+    assert store.release_campaign("kept", "revicom:bulk", count=1000) == (1000, False)
+
+    assert store.discard_campaign("kept") == 0, "half released: accepted all the same"
+    assert store.campaign_counts("kept")["total"] == 1500
+
+    store.create_campaign("late", account="revicom", lane="revicom:bulk", held=True)
+    store.add_messages(make_messages(1500, campaign="late"), hold=True)
+    assert store.discard_campaign("late", chunk=1000) == 1500
+    assert not store.commit_campaign("late"), "gone: a producer waking up late cannot commit it"
 
 
 def test_a_discarded_held_campaign_leaves_nothing_but_totals(
     store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    store.create_campaign("cmp3", account="revicom", lane="revicom:bulk", now=NOW, held=True)
-    store.add_messages(make_messages(2500, campaign="cmp3"), now=NOW, hold=True)
+    store.create_campaign("cmp3", account="revicom", lane="revicom:bulk", held=True)
+    store.add_messages(make_messages(2500, campaign="cmp3"), hold=True)
     assert [count.count for count in store.statistics().current] == [2500]
 
     assert store.discard_campaign("cmp3", chunk=1000) == 2500

@@ -187,8 +187,8 @@ def enqueue(
     store: Store, lane: str, wires: list[bytes], *, campaign: str, deadline_s: float = 600
 ) -> list[str]:
     """Store messages in ``lane`` under ``campaign`` (created here), as the producer does."""
-    now = time.time()
-    store.create_campaign(campaign, account=lane.split(":", maxsplit=1)[0], lane=lane, now=now)
+    now = store.now()
+    store.create_campaign(campaign, account=lane.split(":", maxsplit=1)[0], lane=lane)
     messages = [
         NewMessage(
             id=f"{int(now * 1000):011x}{index:011d}",
@@ -203,7 +203,7 @@ def enqueue(
     return [
         message_id
         for start in range(0, len(messages), 1000)
-        for message_id in store.add_messages(messages[start : start + 1000], now=now)
+        for message_id in store.add_messages(messages[start : start + 1000])
     ]
 
 

@@ -69,7 +69,7 @@ def test_retries_stop_at_the_attempt_limit_and_the_deadline() -> None:
     plan = plan_retries(
         items, now=100.0, max_attempts=6, base_s=1, cap_s=10, at_least_s=None, random=lambda: 1.0
     )
-    assert plan.due == [("fresh", 101.0)]
+    assert plan.waits == [("fresh", 1.0)]
     assert plan.failed == ["tired", "late"]
 
 
@@ -77,7 +77,7 @@ def test_a_retry_waits_at_least_the_providers_hint() -> None:
     plan = plan_retries(
         [Item("a", 0, 1000.0)], now=0.0, max_attempts=6, base_s=1, cap_s=10, at_least_s=7, random=lambda: 0.5
     )
-    assert plan.due == [("a", 7.0)]
+    assert plan.waits == [("a", 7.0)]
 
 
 def test_request_sizes_per_provider() -> None:

@@ -1,16 +1,28 @@
--- Store a chunk of new messages as 'queued' and append them to their lanes, in order.
--- KEYS[1] {P}:lanes (set of lane names)
--- ARGV[1..3] prelude (root, now ms, retention s); ARGV[4] now, epoch s (the 'ct' text)
--- ARGV[5] JSON array, 8 strings per message: id, lane, provider, wire, deadline (epoch s),
+-- Store a chunk of new messages as 'queued' and append them to their lanes, in order, together with
+-- what each carries beyond its wire item (extras): all in one script, so a message never exists
+-- without its send time, fallback or webhook, even when Redis refuses writes half-way (OOM refuses
+-- a script at its first write, never after it).
+-- KEYS[1] {P}:lanes   KEYS[2] {P}:sched   KEYS[3] {P}:fbdue   KEYS[4] {P}:wh:watch
+-- ARGV[1..2] prelude (root, retention s)
+-- ARGV[3] JSON array, 8 strings per message: id, lane, provider, wire, deadline (epoch s),
 --         campaign or '', idempotency key or '', channel or ''  (one argument: redis-py packs 7,000 separate
 --         arguments slower than Redis stores the messages)
--- ARGV[6] '1' to hold the messages out of their lanes (a campaign still being checked; its ids
+-- ARGV[4] '1' to hold the messages out of their lanes (a campaign still being checked; its ids
 --         are in the campaign's id list and go to the lane with release_campaign), else '0'
+-- ARGV[5] JSON object of extras by message id, or '' for none:
+--   {"at": release epoch s, "f": [field, value, ...], "fd": fallback deadline epoch s,
+--    "watch": true, "fo": RCS id this SMS is the fallback of}   (each member optional)
+--   A message whose "at" is after NOW is moved 'queued' -> 'scheduled' and waits in {P}:sched, in no
+--   lane; one whose "at" has passed by Redis' clock goes to its lane like any other. "fo" links the
+--   SMS to its RCS message and closes that message's fallback claim in {P}:fbdue.
 -- Returns a flat list position (0-based), existing id for each message whose idempotency key is
 -- known (nothing is stored for it); every other message keeps its own id. An id already present is
--- never overwritten.
-local created_at = ARGV[4]
+-- never overwritten and gets nothing of its extras again: calling twice with the same messages
+-- (a retry after a lost reply) stores them once.
+local created_at = string.format('%.3f', NOW)
 local intake_event = NOW_MS .. ' accepted queued intake\n'
+local hold = ARGV[4] == '1'
+local all_extras = ARGV[5] ~= '' and cjson.decode(ARGV[5]) or {}
 local known = {}         -- position in the chunk, existing id: per known idempotency key
 local lane_ids = {}      -- lane -> ids to RPUSH, in order
 local campaign_ids = {}  -- campaign -> ids to RPUSH, in order
@@ -24,7 +36,31 @@ local function append(groups, name, id)
   group[#group + 1] = id
 end
 
-local flat = cjson.decode(ARGV[5])
+-- The extras of a message just stored; returns true when it waits for its send time.
+local function apply_extras(key, id, extras)
+  if extras.f then
+    redis.call('HSET', key, unpack(extras.f))
+  end
+  if extras.fo then
+    redis.call('HSET', key, 'fo', extras.fo)
+    redis.call('ZREM', KEYS[3], extras.fo)
+  end
+  if extras.fd then
+    redis.call('ZADD', KEYS[3], extras.fd, id)
+  end
+  if extras.watch then
+    redis.call('ZADD', KEYS[4], NOW, id)
+  end
+  if extras.at and extras.at > NOW then
+    local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch')
+    move(key, f, 'scheduled', string.format('send at %.3f', extras.at))
+    redis.call('ZADD', KEYS[2], extras.at, id)
+    return true
+  end
+  return false
+end
+
+local flat = cjson.decode(ARGV[3])
 for i = 1, #flat, 8 do
   local id, idem = flat[i], flat[i + 6]
   local existing = idem ~= '' and redis.call('GET', ROOT .. 'idem:' .. idem)
@@ -55,20 +91,23 @@ for i = 1, #flat, 8 do
         redis.call('SET', ROOT .. 'idem:' .. idem, id)
       end
       redis.call(unpack(fields))
-      append(lane_ids, lane, id)
+      local extras = all_extras[id]
+      local waits = extras and apply_extras(key, id, extras)
+      if not (hold or waits) then
+        append(lane_ids, lane, id)
+      end
     end
   end
 end
 
-if ARGV[6] ~= '1' then
-  for lane, ids in pairs(lane_ids) do
-    redis.call('RPUSH', ROOT .. 'lane:' .. lane, unpack(ids))
-    redis.call('SADD', KEYS[1], lane)
-  end
+for lane, ids in pairs(lane_ids) do
+  redis.call('RPUSH', ROOT .. 'lane:' .. lane, unpack(ids))
+  redis.call('SADD', KEYS[1], lane)
 end
 for campaign, ids in pairs(campaign_ids) do
   redis.call('RPUSH', ROOT .. 'c:' .. campaign .. ':ids', unpack(ids))
   redis.call('HINCRBY', ROOT .. 'c:' .. campaign, 'total', #ids)
+  -- Counted as entering 'queued'; those scheduled above moved on already (move counted that).
   redis.call('HINCRBY', ROOT .. 'c:' .. campaign, 'n:queued', #ids)
 end
 flush_counts()

@@ -2,11 +2,10 @@
 -- A parked report still without its record is looked at again a second later, until its hash
 -- expires (then it is dropped: no message of ours ever had that provider id).
 -- KEYS[1] {P}:early
--- ARGV[1..3] prelude; ARGV[4] now, epoch s; ARGV[5] at most this many parked provider ids
+-- ARGV[1..2] prelude; ARGV[3] at most this many parked provider ids (due by Redis' clock)
 -- Returns 2 values per event that moved a message: our id, the state after.
 --@include report_events
-local now = tonumber(ARGV[4])
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4], 'LIMIT', 0, tonumber(ARGV[5]))
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[3]))
 local reply = {}
 for _, member in ipairs(members) do
   local provider, provider_id = string.match(member, '^(%S+) (.+)$')
@@ -27,7 +26,7 @@ for _, member in ipairs(members) do
     redis.call('DEL', parked)
     redis.call('ZREM', KEYS[1], member)
   else
-    redis.call('ZADD', KEYS[1], now + 1, member)
+    redis.call('ZADD', KEYS[1], NOW + 1, member)
   end
 end
 flush_counts()

@@ -3,19 +3,19 @@
 -- stays in {P}:fbdue a little longer (an outbox) until the SMS exists and the caller removes it.
 -- A message delivered, read or cancelled first has its fallback dropped, never claimed.
 -- KEYS[1] {P}:fbdue
--- ARGV[1..3] prelude; ARGV[4] now, epoch s; ARGV[5] outbox retry after, s; ARGV[6] at most this
--- many due ids; ARGV[7..] RCS ids to claim now (a failure report); none: the ids due in {P}:fbdue
+-- ARGV[1..2] prelude; ARGV[3] outbox retry after, s; ARGV[4] at most this many due ids;
+-- ARGV[5..] RCS ids to claim now (a failure report); none: the ids due in {P}:fbdue by Redis' clock
 -- Returns the RCS ids whose SMS the caller must create (see Store.create_fallbacks).
 local NO_FALLBACK = {delivered = true, read = true, cancelled = true}
 local ids = {}
-if #ARGV >= 7 then
-  for i = 7, #ARGV do
+if #ARGV >= 5 then
+  for i = 5, #ARGV do
     ids[#ids + 1] = ARGV[i]
   end
 else
-  ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4], 'LIMIT', 0, tonumber(ARGV[6]))
+  ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[4]))
 end
-local retry_at = tonumber(ARGV[4]) + tonumber(ARGV[5])
+local retry_at = NOW + tonumber(ARGV[3])
 local claimed = {}
 for _, id in ipairs(ids) do
   local key = ROOT .. 'm:' .. id

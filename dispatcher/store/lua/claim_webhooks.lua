@@ -1,11 +1,12 @@
 -- Take due webhook events for one sender: each is leased (its due time pushed past the POST's
 -- timeout) so no other sender posts it meanwhile; events whose hash expired are dropped.
 -- KEYS[1] {P}:wh:due
--- ARGV[1] key root; ARGV[2] now, epoch s; ARGV[3] at most this many; ARGV[4] lease, s
+-- ARGV[1] key root; ARGV[2] at most this many (due by Redis' clock); ARGV[3] lease, s
 -- Returns 4 values per event: event id, URL, body, attempts made so far.
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+--@include clock
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[2]))
 local reply = {}
-local lease_until = tonumber(ARGV[2]) + tonumber(ARGV[4])
+local lease_until = NOW + tonumber(ARGV[3])
 for _, event_id in ipairs(due) do
   local e = redis.call('HMGET', ARGV[1] .. 'wh:e:' .. event_id, 'u', 'b', 'n')
   if e[1] then

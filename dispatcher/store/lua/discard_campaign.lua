@@ -1,13 +1,20 @@
--- Delete up to `count` messages of a held campaign that will never be released (a recipient was
--- invalid, or the producer died while checking). Refuses a campaign that is not held: released
--- messages are accepted ones and must reach a final state. The deleted messages leave the store's
--- current counts ({P}:stats 'n|...', see prelude.lua) and are counted as entering 'discarded' (the
--- 'e|' totals feed Prometheus counters, which must never go down).
+-- Delete up to `count` messages of a held campaign that was never committed (a recipient was
+-- invalid, or its producer died while checking): none of its messages ever left its held state,
+-- so nothing of it was accepted or sent. The first call moves the campaign to phase 'discarding',
+-- so a producer that wakes up late can no longer commit what is half deleted. A committed campaign
+-- ('releasing', or released) is refused: its messages are accepted ones and must reach a final state.
+-- The deleted messages leave the store's current counts ({P}:stats 'n|...', see prelude.lua) and
+-- are counted as entering 'discarded' (the 'e|' totals feed Prometheus counters, which must never
+-- go down).
 -- KEYS[1] {P}:c:<campaign>:ids   KEYS[2] {P}:c:<campaign>   KEYS[3] {P}:held
 -- ARGV[1] key root "{P}:"   ARGV[2] count   ARGV[3] campaign id
--- Returns how many messages were deleted; 0 once the campaign is gone (or was not held).
-if redis.call('HGET', KEYS[2], 'held') ~= '1' then
+-- Returns how many messages were deleted; 0 once the campaign is gone (or was committed).
+local phase = redis.call('HGET', KEYS[2], 'ph')
+if phase ~= 'checking' and phase ~= 'discarding' then
   return 0
+end
+if phase == 'checking' then
+  redis.call('HSET', KEYS[2], 'ph', 'discarding')
 end
 local count = tonumber(ARGV[2])
 local ids = redis.call('LRANGE', KEYS[1], 0, count - 1)

@@ -1,11 +1,12 @@
 -- Shared prelude, prepended to every script that moves messages (see scripts.py).
--- Every such script takes the same first three ARGV:
---   ARGV[1] key root "{P}:"   ARGV[2] now, epoch ms (integer)   ARGV[3] retention_s of finished messages
+-- Every such script takes the same first two ARGV (its own start at ARGV[3]):
+--   ARGV[1] key root "{P}:"   ARGV[2] retention_s of finished messages
+-- and reads the time from Redis (NOW, NOW_MS: clock.lua), never from its caller.
 -- ALLOWED (source -> set of targets) and FINAL are rendered from dispatcher/store/states.py here:
 --@STATE_TABLES@
+--@include clock
 local ROOT = ARGV[1]
-local NOW_MS = ARGV[2]
-local RETENTION_S = tonumber(ARGV[3])
+local RETENTION_S = tonumber(ARGV[2])
 
 -- Counter changes, summed per script run and written once per (hash, field) by flush_counts:
 -- campaign counters ({P}:c:<campaign>, 'n:<state>') and the store-wide statistics ({P}:stats,

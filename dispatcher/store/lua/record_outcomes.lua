@@ -1,13 +1,13 @@
 -- Record what the provider said about each message of a request; recorded ids leave the batch.
 -- KEYS[1] {P}:b:<batch>   KEYS[2] {P}:inflight   KEYS[3] {P}:pidx:<account>
--- ARGV[1..3] prelude; ARGV[4] batch id
--- ARGV[5] JSON array, 3 strings per message: id, 'S' (submitted) or 'R' (rejected), provider
+-- ARGV[1..2] prelude; ARGV[3] batch id
+-- ARGV[4] JSON array, 3 strings per message: id, 'S' (submitted) or 'R' (rejected), provider
 --         message id or '<code> <reason>'
 -- A submitted id is indexed under its provider id even if its state refuses the move: the
 -- provider holds it, so its reports must find it.
 local gone = {}
 local index = {}
-local flat = cjson.decode(ARGV[5])
+local flat = cjson.decode(ARGV[4])
 for i = 1, #flat, 3 do
   local id, kind, value = flat[i], flat[i + 1], flat[i + 2]
   local key = ROOT .. 'm:' .. id
@@ -27,6 +27,6 @@ end
 for first = 1, #index, 1000 do
   redis.call('HSET', KEYS[3], unpack(index, first, math.min(first + 999, #index)))
 end
-detach(KEYS[1], KEYS[2], ARGV[4], gone)
+detach(KEYS[1], KEYS[2], ARGV[3], gone)
 flush_counts()
 return 1

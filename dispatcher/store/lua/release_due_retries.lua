@@ -1,8 +1,8 @@
 -- Move retry-due ids to the tails of their lanes; ids no longer 'queued' (cancelled) are dropped.
 -- KEYS[1] {P}:retry
--- ARGV[1..3] prelude; ARGV[4] now, epoch s; ARGV[5] at most this many ids
+-- ARGV[1..2] prelude; ARGV[3] at most this many ids (due by Redis' clock)
 -- Returns how many ids went back to a lane.
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4], 'LIMIT', 0, tonumber(ARGV[5]))
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[3]))
 if #due == 0 then
   return 0
 end

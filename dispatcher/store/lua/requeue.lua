@@ -2,30 +2,30 @@
 -- was sent, so no attempt is counted). Only ids still in the batch move; ids whose state refuses
 -- the move stay where they are.
 -- KEYS[1] {P}:b:<batch>   KEYS[2] {P}:inflight
--- ARGV[1..3] prelude; ARGV[4] batch id; ARGV[5] reason;
--- ARGV[6] the batch state this requires ('' = any): beat reclaims only a batch still 'taken', so a
+-- ARGV[1..2] prelude; ARGV[3] batch id; ARGV[4] reason;
+-- ARGV[5] the batch state this requires ('' = any): beat reclaims only a batch still 'taken', so a
 --         worker that marked it 'posting' meanwhile keeps it;
--- ARGV[7] the request tag this requires ('' = any): a reconciliation acts only on the request it
+-- ARGV[6] the request tag this requires ('' = any): a reconciliation acts only on the request it
 --         looked up;
--- ARGV[8..] ids
+-- ARGV[7..] ids
 -- Returns how many ids went back.
 local members = batch_members(KEYS[1])
 if not members then
   return 0
 end
 local state, tag = unpack(redis.call('HMGET', KEYS[1], 'st', 'tag'))
-if (ARGV[6] ~= '' and state ~= ARGV[6]) or (ARGV[7] ~= '' and tag ~= ARGV[7]) then
+if (ARGV[5] ~= '' and state ~= ARGV[5]) or (ARGV[6] ~= '' and tag ~= ARGV[6]) then
   return 0
 end
 local gone = {}
 local moved = 0
 local lane_ids = {}  -- lane -> ids in order
-for i = 8, #ARGV do
+for i = 7, #ARGV do
   local id = ARGV[i]
   if members[id] then
     local key = ROOT .. 'm:' .. id
     local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch', 'ln')
-    if move(key, f, 'queued', ARGV[5]) then
+    if move(key, f, 'queued', ARGV[4]) then
       local ids = lane_ids[f[7]]
       if not ids then
         ids = {}
@@ -45,6 +45,6 @@ for lane, ids in pairs(lane_ids) do
   end
   redis.call('LPUSH', ROOT .. 'lane:' .. lane, unpack(reversed))
 end
-detach(KEYS[1], KEYS[2], ARGV[4], gone)
+detach(KEYS[1], KEYS[2], ARGV[3], gone)
 flush_counts()
 return moved

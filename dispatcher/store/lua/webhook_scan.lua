@@ -1,21 +1,21 @@
 -- Turn new status changes of watched messages into webhook events: the history lines after the
 -- message's cursor ('whc', bytes of 'h' already seen), refused moves ('ignored:') left out.
--- The webhook URL: the message's 'wh', else its campaign's 'wh', else the default (ARGV[4]).
+-- The webhook URL: the message's 'wh', else its campaign's 'wh', else the default (ARGV[3]).
 -- A message leaves the watch once final (except 'delivered', which may still become 'read').
 -- KEYS[1] {P}:wh:watch   KEYS[2] {P}:wh:due
--- ARGV[1] key root; ARGV[2] now, epoch s; ARGV[3] at most this many messages;
--- ARGV[4] default URL or ''; ARGV[5] event TTL, s; ARGV[6] look again after, s
+-- ARGV[1] key root; ARGV[2] at most this many messages (due by Redis' clock);
+-- ARGV[3] default URL or ''; ARGV[4] event TTL, s; ARGV[5] look again after, s
 -- Returns how many events were created.
+--@include clock
 local ROOT = ARGV[1]
-local now = tonumber(ARGV[2])
 local FINAL_QUIET = {read = true, undelivered = true, expired = true, rejected = true, failed = true,
   cancelled = true}
 local created = 0
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[2]))
 for _, id in ipairs(ids) do
   local key = ROOT .. 'm:' .. id
   local f = redis.call('HMGET', key, 'st', 'h', 'whc', 'wh', 'cp')
-  local url = f[4] or (f[5] and redis.call('HGET', ROOT .. 'c:' .. f[5], 'wh')) or ARGV[4]
+  local url = f[4] or (f[5] and redis.call('HGET', ROOT .. 'c:' .. f[5], 'wh')) or ARGV[3]
   if not f[1] or url == '' then
     redis.call('ZREM', KEYS[1], id)
   else
@@ -31,8 +31,8 @@ for _, id in ipairs(ids) do
             previous_state = source, state = target, reason = reason, at = tonumber(at_ms) / 1000})
           local event_key = ROOT .. 'wh:e:' .. event_id
           redis.call('HSET', event_key, 'u', url, 'b', body, 'n', 0)
-          redis.call('EXPIRE', event_key, math.ceil(tonumber(ARGV[5])))
-          redis.call('ZADD', KEYS[2], now, event_id)
+          redis.call('EXPIRE', event_key, math.ceil(tonumber(ARGV[4])))
+          redis.call('ZADD', KEYS[2], NOW, event_id)
           created = created + 1
         end
         offset = offset + #line + 1
@@ -42,7 +42,7 @@ for _, id in ipairs(ids) do
     if FINAL_QUIET[f[1]] then
       redis.call('ZREM', KEYS[1], id)
     else
-      redis.call('ZADD', KEYS[1], now + tonumber(ARGV[6]), id)
+      redis.call('ZADD', KEYS[1], NOW + tonumber(ARGV[5]), id)
     end
   end
 end
