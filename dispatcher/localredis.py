@@ -91,10 +91,12 @@ def start_redis_server(
     appendonly: bool = False,
     appendfsync: str = "everysec",
     start_timeout_s: float = 10.0,
+    options: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
     """A redis-server on 127.0.0.1:``port`` keeping its files in ``directory``, once it answers PING
-    (a server loading its append-only file answers only when done). Raises ConfigurationError, with
-    the end of its log, when it does not within ``start_timeout_s``."""
+    (a server loading its append-only file answers only when done); ``options``: more of its
+    command-line options. Raises ConfigurationError, with the end of its log, when it does not
+    answer within ``start_timeout_s``."""
     command = [
         redis_server_binary(),
         "--bind", "127.0.0.1",
@@ -107,6 +109,7 @@ def start_redis_server(
         # Message hashes carry a ~120-byte wire item; keep them in the compact listpack encoding
         # (docs/pipeline.md §2: ~480 instead of ~1,080 bytes per queued message).
         "--hash-max-ziplist-value", "1024",  # the 6.x name, which 7.x still accepts
+        *options,
     ]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"

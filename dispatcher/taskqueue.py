@@ -8,7 +8,7 @@ their app from the same function, so both agree on the broker, the key prefix an
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from dispatcher.broker import broker_config
 from dispatcher.settings import Settings
@@ -106,12 +106,16 @@ def kick(store: RunnerLeases, sender: TaskSender, lane: str, settings: Settings)
     return True
 
 
-def try_kick(store: RunnerLeases, sender: TaskSender, lane: str, settings: Settings) -> bool:
+#: What ``try_kick`` did: sent a task, found every runner slot taken, or failed (and logged it).
+Kicked = Literal["sent", "full", "failed"]
+
+
+def try_kick(store: RunnerLeases, sender: TaskSender, lane: str, settings: Settings) -> Kicked:
     """``kick``, where the messages are stored already: a failure (broker or Redis away) is logged
     and left to beat, which kicks every lane with waiting messages each second. Work after a store
     never turns stored messages into a reported failure."""
     try:
-        return kick(store, sender, lane, settings)
+        return "sent" if kick(store, sender, lane, settings) else "full"
     except Exception as exc:  # whatever refused, the messages wait safely in their lane
         log.warning("lane %s not kicked (%s); beat will start it", lane, type(exc).__name__)
-        return False
+        return "failed"

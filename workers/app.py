@@ -33,9 +33,11 @@ def create_app() -> Celery:
         "tick": {
             "task": TICK_TASK,
             "schedule": TICK_INTERVAL_S,
-            # On the transactional queue, which long bulk work never fills; a tick nobody picked up
-            # within a few intervals is useless (the next one does the same work).
-            "options": {"queue": TRANSACTIONAL_QUEUE, "expires": 5 * TICK_INTERVAL_S},
+            # On the transactional queue, which long bulk work never fills. No ``expires``: Celery
+            # stamps it with beat's clock and checks it with the worker's, so a beat whose clock is
+            # behind the workers' would have every tick refused as expired. A tick that waited in
+            # the queue finds its work done (or does it): ticks hold a lease and are idempotent.
+            "options": {"queue": TRANSACTIONAL_QUEUE},
         }
     }
     return app

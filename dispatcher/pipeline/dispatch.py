@@ -81,7 +81,7 @@ def run_dispatch(runtime: Runtime, lane: str, token: str) -> DispatchReport:
         and store.lane_paused(lane) is None
         and store.lane_depth(lane) > 0
     ):
-        report.kicked = try_kick(store, runtime.tasks, lane, settings)
+        report.kicked = try_kick(store, runtime.tasks, lane, settings) == "sent"
     log.info(
         "lane %s: %d batches, %d requests, %s, stopped: %s",
         lane,

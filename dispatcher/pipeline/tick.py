@@ -79,7 +79,8 @@ def _tick(runtime: Runtime) -> TickReport:
                 continue
             reconciling += 1
     campaign_released, discarded = _sweep_campaigns(runtime)
-    kicked = sum(try_kick(store, runtime.tasks, lane, settings) for lane in store.lanes_needing_runner())
+    lanes = store.lanes_needing_runner()
+    kicked = sum(try_kick(store, runtime.tasks, lane, settings) == "sent" for lane in lanes)
     report = TickReport(
         released=released,
         reclaimed=reclaimed,

@@ -13,6 +13,7 @@ decides (deadlines, send times, the ids' time part) are Redis', read once per ca
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
@@ -45,6 +46,8 @@ from dispatcher.taskqueue import TRANSACTIONAL_QUEUE, TaskSender, celery_config,
 
 log = logging.getLogger(__name__)
 
+#: After a failed kick, intake leaves kicking to beat this long.
+KICK_BACKOFF_S = 5.0
 #: Providers that take a delivery callback URL per message (Smartswitch's is per account).
 CALLBACK_URL_PROVIDERS = frozenset({"revicom", "bsg"})
 
@@ -79,6 +82,9 @@ class Dispatcher:
             if account.provider in CALLBACK_URL_PROVIDERS
             and (url := callback_url(settings, account.provider, name)) is not None
         }
+        #: Until when kicks are not tried (monotonic s): set when one failed, so that intake stays
+        #: fast while the broker is away (each attempt costs its publish retries).
+        self._kicks_resume_at = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Dispatcher:
@@ -209,9 +215,15 @@ class Dispatcher:
         )[0]
 
     def _kick(self, lanes: Iterable[str]) -> None:
-        """Start the lanes of messages just stored (a failure is left to beat: they are stored)."""
+        """Start the lanes of messages just stored. A failure is left to beat (they are stored, and
+        beat kicks every lane with waiting messages each second), and no kick is tried for
+        ``KICK_BACKOFF_S`` after it."""
+        if time.monotonic() < self._kicks_resume_at:
+            return
         for lane in lanes:
-            try_kick(self.store, self.tasks, lane, self.settings)
+            if try_kick(self.store, self.tasks, lane, self.settings) == "failed":
+                self._kicks_resume_at = time.monotonic() + KICK_BACKOFF_S
+                return
 
     def _deadline_s(self, deadline_s: float | None) -> float:
         if deadline_s is None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.redis_server import RestartableRedis
 from tests.integration.api_fixtures import api, api_port, pipeline_env
 from tests.integration.conftest import key_prefix, redis_client, store
+from tests.redis_servers import RestartableRedis
 
 __all__ = ["api", "api_port", "key_prefix", "pipeline_env", "redis_client", "store"]  # fixtures by name
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from dispatcher.simulator.client import SimulatorClient
 from tests.chaos.callbacks import CallbackReplayer
-from tests.chaos.redis_server import RestartableRedis
 from tests.integration.worker_fixtures import FAST_PIPELINE_ENV, PipelineProcesses
+from tests.redis_servers import RestartableRedis
 
 REVICOM_MESSAGES = "/revicom/api/v1/message"
 BSG_SEND = "/bsg/api/messages/rcs/send"

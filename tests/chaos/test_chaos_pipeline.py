@@ -47,11 +47,11 @@ from dispatcher.store.keys import Keys
 from tests.chaos.audit import ProviderView, StoreView
 from tests.chaos.callbacks import CallbackReplayer
 from tests.chaos.monkey import BSG_MESSAGES, BSG_SEND, REVICOM_MESSAGES, ChaosMonkey
-from tests.chaos.redis_server import RestartableRedis
 from tests.chaos.scale import ChaosScale
 from tests.integration.test_fallback_rcs_sms import rcs
 from tests.integration.test_schedule_send_at import sms
 from tests.integration.worker_fixtures import PipelineProcesses, numbers
+from tests.redis_servers import RestartableRedis
 
 pytestmark = pytest.mark.integration
 

@@ -73,10 +73,10 @@ class PipelineProcesses:
         command += ["-n", name, "--without-gossip", "--without-mingle", "--loglevel", "INFO"]
         return self._start(command, env=env, ready_marker=b" ready.")
 
-    def start_beat(self) -> subprocess.Popen[bytes]:
+    def start_beat(self, *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
         schedule = self.log_dir / f"beat-{secrets.token_hex(3)}"
         command = [*CELERY, "beat", "-s", str(schedule), "--max-interval", "1", "--loglevel", "INFO"]
-        return self._start(command, env=None, ready_marker=b"beat: Starting")
+        return self._start(command, env=env, ready_marker=b"beat: Starting")
 
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """SIGKILL: no shutdown, no acknowledgements, leases and batches left as they are."""
