@@ -58,12 +58,20 @@ class RestartableRedis:
         """SIGKILL the server, leave it down ``down_s``, start it again from its files; returns the
         seconds nobody could reach it."""
         started = time.monotonic()
+        self.crash()
+        time.sleep(down_s)
+        self.restart()
+        return time.monotonic() - started
+
+    def crash(self) -> None:
+        """SIGKILL the server; it stays down until ``restart``."""
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=10)
-        time.sleep(down_s)
+
+    def restart(self) -> None:
+        """Start the server again on its port, from its files."""
         self.process = self._start()
         self.restarts += 1
-        return time.monotonic() - started
 
     def stall(self, seconds: float, *, writes_only: bool = False) -> None:
         """Every client's commands wait ``seconds`` (``CLIENT PAUSE``): a Redis busy with a fork, a

@@ -9,6 +9,7 @@ import random
 import time
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,11 +61,9 @@ def _send_many(producer: Dispatcher, batch: list[RevicomSms]) -> tuple[list[str]
 
 
 def unreachable_broker(settings: Settings) -> Celery:
-    """A Celery client whose broker is a port nobody listens on."""
+    """A Celery client configured like the producer's, but whose broker is a port nobody listens on."""
     app = Celery("unreachable", set_as_current=False)
-    app.conf.update(
-        celery_config(settings.model_copy(update={"broker_url": f"redis://127.0.0.1:{free_port()}/0"}))
-    )
+    app.conf.update({**celery_config(settings), "broker_url": f"redis://127.0.0.1:{free_port()}/0"})
     return app
 
 
@@ -263,3 +262,31 @@ def test_every_id_intake_answered_goes_out_while_redis_stalls_and_fills(
     wait_for(lambda: gone_out(answered[::20]) and gone_out(answered), timeout_s=60, what="the drain")
     assert stored(store, answered) == set(answered)
     assert gone_out(unknown)
+
+
+def test_intake_succeeds_while_a_separate_broker_is_down_and_beat_sends_when_it_is_back(
+    store: Store, accounts: dict[str, Account], sim: SimulatorClient, pipeline: PipelineProcesses,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    broker = RestartableRedis(tmp_path / "broker")
+    try:
+        pipeline.env["DISPATCHER_BROKER_URL"] = broker.url
+        pipeline.settings = pipeline.settings.model_copy(update={"broker_url": broker.url})
+        workers = [pipeline.start_worker(), pipeline.start_beat()]
+        tasks = Celery("producer", set_as_current=False)
+        tasks.conf.update(celery_config(pipeline.settings))
+        broker.crash()
+
+        with Dispatcher(store, accounts, pipeline.settings, tasks=tasks) as producer:
+            started = time.monotonic()
+            ids = [producer.send(sms(number)) for number in numbers(100)]
+            took_s = time.monotonic() - started
+        assert {store.get(message_id).state for message_id in ids} == {"queued"}  # type: ignore[union-attr]
+        assert took_s < 10, f"intake waited on the broker: {took_s:.1f} s for 100 sends"
+
+        broker.restart()
+        wait_for(lambda: len(sim.messages(provider="revicom")) == 100, timeout_s=60, what="beat to send them")
+        assert [process.poll() for process in workers] == [None, None], "a process exited"
+        tasks.close()
+    finally:
+        broker.stop()
