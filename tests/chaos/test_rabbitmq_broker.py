@@ -92,8 +92,8 @@ def test_lost_responses_are_reconciled_not_resent_with_rabbitmq(
     redis_client: redis.Redis, key_prefix: str,
 ) -> None:  # fmt: skip
     # The provider creates the messages, then answers after the workers' read timeout: ambiguous.
-    hang_s = READ_TIMEOUT_S + 0.5
-    sim.add_fault(path=REVICOM_SEND, method="POST", kind="hang", seconds=hang_s, after_processing=True, count=3)
+    hang = {"kind": "hang", "seconds": READ_TIMEOUT_S + 0.5, "after_processing": True, "count": 3}
+    sim.add_fault(path=REVICOM_SEND, method="POST", **hang)
     pipeline.start_worker()
     pipeline.start_beat()
 
