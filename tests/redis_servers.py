@@ -52,7 +52,7 @@ class RestartableRedis:
         )
 
     def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url, socket_timeout=10)
+        return redis.Redis.from_url(self.url, socket_timeout=30)
 
     def crash_and_restart(self, *, down_s: float) -> float:
         """SIGKILL the server, leave it down ``down_s``, start it again from its files; returns the
@@ -106,11 +106,23 @@ class RestartableRedis:
             client.config_set("maxmemory", 0)
 
     def full_for(self, seconds: float) -> None:
-        """``fill`` now and ``unfill`` after ``seconds``, in the background."""
+        """``fill`` now and ``unfill`` after ``seconds``, in the background (asking again while the
+        server is stalled or restarting; a restarted server has no maxmemory anyway)."""
         self.fill()
-        timer = threading.Timer(seconds, self.unfill)
+        timer = threading.Timer(seconds, self._unfill_patiently)
         timer.daemon = True
         timer.start()
+
+    def _unfill_patiently(self, *, for_s: float = 60.0) -> None:
+        deadline = time.monotonic() + for_s
+        while True:
+            try:
+                self.unfill()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     def drop_connections(self) -> int:
         """Close every other client's connection (a network blip); returns how many were closed."""

@@ -197,7 +197,13 @@ class ProviderView:
     def phantoms(self, store: StoreView) -> list[str]:
         """Our records with a provider id the provider never created."""
         created = {f"{m['provider']} {m['id']}" for m in self.created}
-        provider_of = {"fallback": "revicom", "campaign": "revicom", "scheduled": "revicom", "rcs": "bsg"}
+        provider_of = {
+            "fallback": "revicom",
+            "campaign": "revicom",
+            "scheduled": "revicom",
+            "rcs": "bsg",
+            "during": "revicom",
+        }
         return [
             message_id
             for kind, by_id in store.records.items()

@@ -1,14 +1,18 @@
 """The fault suite: the pipeline's guarantees hold while everything around it fails.
 
 A campaign, scheduled SMS (``send_at`` a few seconds ahead) and RCS messages with an SMS fallback go
-through real Celery workers, beat, a private Redis and the simulator over HTTP while, in rounds at
-random moments, workers and beat are ``kill -9``-ed and replaced, Redis is ``kill -9``-ed and
-restarted from its append-only file (``appendfsync always``), the simulator hangs past the read
-timeout, drops connections (before and after creating the messages), answers 500/502/503/429, and
-delivery callbacks come twice or late. Afterwards, from our store and from the simulator's message
-and request logs: every accepted message is in exactly one final state (none lost, none stuck), no
-provider created any message twice, no RCS message got two SMS, every failed RCS message got its SMS,
-no scheduled message left early, and our final states agree with the provider's.
+through real Celery workers, beat, a private Redis and the simulator over HTTP, and more SMS and small
+campaigns are sent during the rounds, while, at random moments, workers and beat are ``kill -9``-ed
+and replaced, a worker is stopped with SIGTERM, Redis is ``kill -9``-ed and restarted from its
+append-only file (``appendfsync always``), stalls (clients paused, or the server blocked), fills up to
+its maxmemory and has every connection cut, the simulator hangs past the read timeout, drops
+connections (before and after creating the messages), answers 500/502/503/429, and delivery callbacks
+come twice or late; with libfaketime installed, the workers' and beat's clocks are off (100 s behind,
+30 s ahead). Afterwards, from our store and from the simulator's message and request logs: every
+accepted message is in exactly one final state (none lost, none stuck), no provider created any
+message twice, no RCS message got two SMS, every failed RCS message got its SMS, no scheduled message
+left early, our final states agree with the provider's, and every worker and beat started is still
+running unless the test killed or stopped it.
 
 Reduced scale (what ``make test`` runs, ~4,000 messages, 3 rounds)::
 
@@ -36,21 +40,26 @@ import pytest
 import redis
 from click.testing import CliRunner
 
-from dispatcher import Dispatcher, MessageTemplate
+from dispatcher import Dispatcher
 from dispatcher.accounts import Account
 from dispatcher.cli.campaign import campaign_audit
-from dispatcher.models.revicom import RevicomSms
-from dispatcher.producer.extras import SmsFallback
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.store import Store
 from dispatcher.store.keys import Keys
-from tests.chaos.audit import ProviderView, StoreView
+from dispatcher.store.states import FINAL_STATES
+from tests.chaos.audit import ProviderView, StoreView, read_records
 from tests.chaos.callbacks import CallbackReplayer
-from tests.chaos.monkey import BSG_MESSAGES, BSG_SEND, REVICOM_MESSAGES, ChaosMonkey
+from tests.chaos.intake import Intake
+from tests.chaos.monkey import (
+    BSG_MESSAGES,
+    BSG_SEND,
+    FULL_SCALE_STALL_S,
+    REVICOM_MESSAGES,
+    STALL_S,
+    ChaosMonkey,
+)
 from tests.chaos.scale import ChaosScale
-from tests.integration.test_fallback_rcs_sms import rcs
-from tests.integration.test_schedule_send_at import sms
-from tests.integration.worker_fixtures import PipelineProcesses, numbers
+from tests.integration.worker_fixtures import PipelineProcesses
 from tests.redis_servers import RestartableRedis
 
 pytestmark = pytest.mark.integration
@@ -58,12 +67,8 @@ pytestmark = pytest.mark.integration
 WORKERS = 2
 #: Time kept back from the test's timeout for the checks and the figures after settling.
 CHECK_MARGIN_S = 15.0
-SCHEDULED_GROUPS = 8
-FALLBACK_DEADLINES_S = (2.0, 4.0, 8.0)
-#: Each kind of message has numbers of its own, so a destination seen twice at a provider is a
-#: message created twice (RCS numbers get at most their fallback SMS from Revicom).
-CAMPAIGN_FIRST, SCHEDULED_FIRST, RCS_FIRST = 0, 3_000_000, 6_000_000
-CAMPAIGN_TEMPLATE = MessageTemplate(RevicomSms, {"sender_name": "SHOP", "text": "Spring sale: 20% off today"})
+#: From this many messages on, a run counts as full scale: Redis stalls reach 12 s.
+FULL_SCALE_MESSAGES = 50_000
 
 
 @pytest.fixture
@@ -84,38 +89,6 @@ def replayer(sim: SimulatorClient, scale: ChaosScale) -> Iterator[CallbackReplay
 def _timeout_s(config: pytest.Config) -> float:
     chosen = config.getoption("timeout", None) or config.getini("timeout")
     return float(chosen or 0) or 3600.0
-
-
-class Intake:
-    """What the producer accepted (ids by kind) and when the scheduled ones may leave."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, list[str]] = {"campaign": [], "scheduled": [], "rcs": []}
-        self.not_before: dict[str, float] = {}  # destination -> send_at
-        self.rcs_numbers: set[str] = set()
-        self.campaign_id = ""
-
-    def run(self, producer: Dispatcher, scale: ChaosScale, rng: random.Random) -> None:
-        self.campaign_id = producer.campaign(CAMPAIGN_TEMPLATE, numbers(scale.campaign, first=CAMPAIGN_FIRST))
-        self.ids["campaign"] = list(producer.store.campaign_message_ids(self.campaign_id))
-        scheduled = numbers(scale.scheduled, first=SCHEDULED_FIRST)
-        for group in range(SCHEDULED_GROUPS):
-            chunk = scheduled[group::SCHEDULED_GROUPS]
-            # Spread over the rounds: releases happen while workers, beat and Redis die.
-            at = time.time() + rng.uniform(2.0, scale.chaos_s)
-            self.ids["scheduled"] += producer.send_many([sms(number) for number in chunk], send_at=at)
-            self.not_before.update(dict.fromkeys(chunk, at))
-        for number in numbers(scale.rcs, first=RCS_FIRST):
-            send_at = time.time() + rng.uniform(1.0, scale.chaos_s) if rng.random() < 0.3 else None
-            fallback = SmsFallback("Your code 1234", "SHOP", deadline_s=rng.choice(FALLBACK_DEADLINES_S))
-            self.ids["rcs"].append(producer.send(rcs(number), fallback=fallback, send_at=send_at))
-            self.rcs_numbers.add(number)
-            if send_at is not None:
-                self.not_before[number] = send_at
-
-    @property
-    def total(self) -> int:
-        return sum(len(ids) for ids in self.ids.values())
 
 
 def _settled(
@@ -188,14 +161,16 @@ def test_nothing_is_lost_or_sent_twice_through_kills_redis_restarts_and_provider
         },
     )
     keys = Keys(key_prefix)
-    monkey = ChaosMonkey(rng, sim, pipeline, chaos_redis, replayer, workers=WORKERS)
+    stall_s = FULL_SCALE_STALL_S if scale.messages >= FULL_SCALE_MESSAGES else STALL_S
+    monkey = ChaosMonkey(rng, sim, pipeline, chaos_redis, replayer, workers=WORKERS, stall_s=stall_s)
     try:
         monkey.start()
         producer = Dispatcher(store, accounts, pipeline.settings, tasks=pipeline.tasks)
         intake = Intake()
-        intake.run(producer, scale, rng)
+        intake.before_rounds(producer, scale, rng)
         intake_s = time.monotonic() - began
 
+        during = intake.during_rounds(producer, scale, rng)
         redis_round, beat_round = rng.randrange(scale.rounds), rng.randrange(scale.rounds)
         for index in range(scale.rounds):
             monkey.run_round(
@@ -203,6 +178,7 @@ def test_nothing_is_lost_or_sent_twice_through_kills_redis_restarts_and_provider
                 kill_beat=index == beat_round or rng.random() < 0.4,
                 restart_redis=index == redis_round or rng.random() < 0.3,
             )
+        during.stop()
         monkey.calm()
         chaos_ended = time.monotonic()
 
@@ -219,7 +195,14 @@ def test_nothing_is_lost_or_sent_twice_through_kills_redis_restarts_and_provider
     view = StoreView.read(redis_client, keys, intake.ids)
     provider = ProviderView.read(sim.messages(), redis_client, keys)
     requests_log = sim.requests()
-    audit = CliRunner().invoke(campaign_audit, [intake.campaign_id], env=pipeline.env)
+    audits = [
+        CliRunner().invoke(campaign_audit, [campaign_id], env=pipeline.env)
+        for campaign_id in intake.campaign_ids
+    ]
+    unknown = read_records(redis_client, keys, intake.unknown)
+    unknown_not_final = [
+        i for i, record in unknown.items() if record is not None and record.state not in FINAL_STATES
+    ]
     duplicates = provider.duplicates()
     fallback_duplicates = provider.fallback_duplicates(intake.rcs_numbers)
     unknown_to_us = provider.unknown_to_us()
@@ -236,10 +219,19 @@ def test_nothing_is_lost_or_sent_twice_through_kills_redis_restarts_and_provider
         "rounds": scale.rounds,
         "faults_injected": dict(monkey.figures.faults),
         "faults_fired": dict(Counter(r["fault"] for r in requests_log if r["fault"])),
+        "clocks": monkey.clocks,
         "worker_kills": monkey.figures.worker_kills,
+        "worker_sigterms": monkey.figures.worker_sigterms,
         "beat_kills": monkey.figures.beat_kills,
         "redis_restarts": monkey.figures.redis_restarts,
         "redis_down_s": monkey.figures.redis_down_s,
+        "redis_stalls_s": monkey.figures.redis_stalls_s,
+        "redis_blocks_s": monkey.figures.redis_blocks_s,
+        "redis_full_s": monkey.figures.redis_full_s,
+        "connection_drops": monkey.figures.connection_drops,
+        "intake_failures": intake.failures,
+        "intake_unknown_ids": len(intake.unknown),
+        "intake_unknown_stored": sum(record is not None for record in unknown.values()),
         "worker_exits_on_their_own": monkey.figures.worker_exits,
         "beat_exits_on_their_own": monkey.figures.beat_exits,
         "callbacks": {
@@ -279,11 +271,20 @@ def test_nothing_is_lost_or_sent_twice_through_kills_redis_restarts_and_provider
     assert not view.unlinked_fallbacks, f"fallback SMS not linked to its RCS: {view.unlinked_fallbacks[:10]}"
     assert not early, f"scheduled messages sent before their time: {early[:10]}"
     assert "500" not in replayer.answers, f"the callback API answered 500: {dict(replayer.answers)}"
-    assert audit.exit_code == 0, audit.output
+    assert not unknown_not_final, (
+        f"an id named unknown was stored and did not finish: {unknown_not_final[:10]}"
+    )
+    for audit in audits:
+        assert audit.exit_code == 0, audit.output
+    assert not monkey.figures.worker_exits, f"workers exited on their own: {monkey.figures.worker_exits}"
+    assert not monkey.figures.beat_exits, f"beat exited on its own: {monkey.figures.beat_exits}"
     # The chaos must have happened, or the checks above prove nothing.
     assert monkey.figures.worker_kills >= scale.rounds
     assert monkey.figures.beat_kills >= 1
     assert monkey.figures.redis_restarts >= 1
+    assert monkey.figures.redis_full_s, "Redis never filled up"
+    assert monkey.figures.redis_stalls_s or monkey.figures.redis_blocks_s, "Redis never stalled"
+    assert monkey.figures.worker_sigterms >= scale.rounds
     assert figures["faults_fired"], "no fault reached a request"
     assert lookups, "no ambiguous outcome was reconciled"
     assert figures["fallback_sms"], "no RCS message fell back to SMS"
