@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 WITH_REDIS := $(PY) -m dispatcher.localredis --
 
-.PHONY: install lint typecheck browser test demo bench clean
+.PHONY: install lint typecheck test-tools test demo bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -26,14 +26,16 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-# Chromium for the Flower browser test (Debian's package); where it cannot be installed the test
-# skips and says so.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
-	  && apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } \
-	  || echo "chromium could not be installed: the Flower browser test will be skipped"
+# Debian packages some tests need: Chromium for the Flower browser test, libfaketime for the fault
+# suite's skewed clocks. Where they cannot be installed those tests skip and say so.
+test-tools:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	  ls /usr/lib/*/faketime/libfaketimeMT.so.1 >/dev/null 2>&1 || missing="$$missing libfaketime"; \
+	  [ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	    && apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $$missing >/dev/null 2>&1; } \
+	  || echo "could not install$$missing: the tests that need it will be skipped"
 
-test: lint typecheck browser
+test: lint typecheck test-tools
 	$(WITH_REDIS) $(PY) -m pytest
 
 demo: install

@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dispatcher.errors import DispatcherError, InvalidMessage
+    from dispatcher.errors import DispatcherError, InvalidMessage, StoreError
     from dispatcher.producer import Dispatcher, Message, MessageStatus, MessageTemplate
 
 _PUBLIC = {
@@ -27,9 +27,18 @@ _PUBLIC = {
     "MessageTemplate": "dispatcher.producer",
     "DispatcherError": "dispatcher.errors",
     "InvalidMessage": "dispatcher.errors",
+    "StoreError": "dispatcher.errors",
 }
 
-__all__ = ["Dispatcher", "DispatcherError", "InvalidMessage", "Message", "MessageStatus", "MessageTemplate"]
+__all__ = [
+    "Dispatcher",
+    "DispatcherError",
+    "InvalidMessage",
+    "Message",
+    "MessageStatus",
+    "MessageTemplate",
+    "StoreError",
+]
 
 
 def __getattr__(name: str) -> Any:

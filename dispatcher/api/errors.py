@@ -37,6 +37,7 @@ _STORE_ERROR_CODES: tuple[tuple[type[StoreError], str], ...] = (
     (StoreFull, "store_full"),
     (StoreError, "unavailable"),
 )
+_STORE_FIELDS = ("accepted", "unknown", "campaign")
 #: Loc parts pydantic adds for union members: not fields the client wrote.
 _UNION_TAGS = frozenset({ONE, BATCH, *CHANNELS})
 
@@ -54,12 +55,13 @@ class ErrorDetail(BaseModel):
     )
     message: str
     problems: list[ProblemOut] = Field(default_factory=list)
-    accepted: list[str] = Field(
-        default_factory=list,
+    # The store's failures (503) only:
+    accepted: list[str] | None = Field(
+        default=None,
         description="Ids of messages this failed request stored all the same (they will go out).",
     )
-    unknown: list[str] = Field(
-        default_factory=list,
+    unknown: list[str] | None = Field(
+        default=None,
         description="`outcome_unknown`: ids that may or may not be stored; look each up, or send again "
         "with the same Idempotency-Key.",
     )
@@ -87,7 +89,10 @@ def error_response(
         detail.accepted = list(store_error.accepted)
         detail.unknown = list(store_error.unknown)
         detail.campaign = store_error.campaign
-    return JSONResponse(ErrorResponse(error=detail).model_dump(mode="json"), status_code=status)
+    # The store's fields only where they say something: every other error keeps its three.
+    unset = {name for name in _STORE_FIELDS if getattr(detail, name) is None}
+    body = ErrorResponse(error=detail).model_dump(mode="json", exclude={"error": unset})
+    return JSONResponse(body, status_code=status)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -12,7 +12,7 @@ import click
 import pydantic
 import redis
 
-from dispatcher.errors import ConfigurationError, InvalidMessage
+from dispatcher.errors import ConfigurationError, InvalidMessage, StoreError
 from dispatcher.producer import Dispatcher
 from dispatcher.settings import load_settings
 
@@ -34,6 +34,24 @@ def print_invalid(exc: InvalidMessage) -> None:
         click.echo(f"  field: {problem.field}\n  value: {problem.value!r}\n  rule:  {problem.rule}", err=True)
 
 
+#: Ids a store failure names, at most this many per kind (the count is always printed).
+SHOWN_IDS = 20
+
+
+def print_store_error(exc: StoreError) -> None:
+    """What a failed intake stored and may have stored, on stderr: the message, then the ids."""
+    click.echo(f"Error: {exc}", err=True)
+    if exc.campaign is not None:
+        click.echo(f"  campaign: {exc.campaign}", err=True)
+    for label, ids in (
+        ("accepted (stored, will be sent)", exc.accepted),
+        ("unknown (may be stored)", exc.unknown),
+    ):
+        if ids:
+            more = f" ... and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
+            click.echo(f"  {label}: {len(ids)}: {' '.join(ids[:SHOWN_IDS])}{more}", err=True)
+
+
 @contextmanager
 def dispatcher_from_environment() -> Iterator[Dispatcher]:
     """A ``Dispatcher`` on the settings of the environment; its errors become exit 1 with a plain
@@ -50,6 +68,9 @@ def dispatcher_from_environment() -> Iterator[Dispatcher]:
         raise SystemExit(FAILURE) from None
     except ConfigurationError as exc:
         fail(str(exc))
+    except StoreError as exc:
+        print_store_error(exc)
+        raise SystemExit(FAILURE) from None
     except redis.RedisError as exc:
         # The exception text may name the host, never a password (redis-py leaves it out).
         fail(f"Redis does not answer ({type(exc).__name__}: {exc})")

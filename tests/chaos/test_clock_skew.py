@@ -89,8 +89,9 @@ def test_skewed_clocks_send_nothing_twice_and_nothing_early(
 ) -> None:
     clocks = LAYOUTS[layout]
     scale = ChaosScale.from_environment()
-    campaign_size = max(600, scale.messages // 2)
-    scheduled_size = max(120, scale.messages // 8)
+    # Grows with the scale, up to what two workers send in the campaign's ~12 s.
+    campaign_size = min(max(600, scale.messages // 2), 6000)
+    scheduled_size = min(max(120, scale.messages // 8), 1200)
     rate = max(100, campaign_size // 12)  # the campaign lasts ~12 s: many ticks on each worker
     pipeline.use_limits("revicom", messages_per_s=rate, requests_per_s=max(10, rate // 20), burst=rate)
     sim.add_fault(path=REVICOM_SEND, method="POST", kind="latency", seconds=LATENCY_S, probability=0.7)

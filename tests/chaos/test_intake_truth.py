@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import redis
+import requests
 from celery import Celery
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -29,10 +30,12 @@ from dispatcher.simulator.client import SimulatorClient
 from dispatcher.store import Store
 from dispatcher.store.states import FINAL_STATES
 from dispatcher.taskqueue import celery_config
+from tests.integration.api_fixtures import API_KEY, api_port, producer_api
 from tests.integration.worker_fixtures import PipelineProcesses, numbers, wait_for
 from tests.redis_servers import RestartableRedis
 
 pytestmark = pytest.mark.integration
+__all__ = ["api_port", "producer_api"]  # fixtures, by name
 
 #: Out of our hands: the provider holds it (no callbacks here), or it is final.
 DONE = FINAL_STATES | {"submitted"}
@@ -87,15 +90,15 @@ def test_a_kick_that_fails_after_the_store_still_answers_the_ids_and_beat_sends_
 def test_a_full_redis_refuses_intake_naming_exactly_the_ids_it_took(
     store: Store, accounts: dict[str, Account], pipeline: PipelineProcesses, chaos_redis: RestartableRedis
 ) -> None:
-    # Redis fills up at a random point of a 2,500-message call (three store scripts, then kicks):
-    # whatever the call answers must be what Redis holds.
+    # Redis fills up at a random point of a 2,500-message call (~1.2 MB in three store scripts, then
+    # kicks), or not at all: whatever the call answers must be what Redis holds.
     rng = random.Random(11)
     outcomes: dict[str, int] = {"returned": 0, "store_full": 0}
     with Dispatcher(store, accounts, pipeline.settings, tasks=pipeline.tasks) as producer:
         for trial in range(24):
             batch = [sms(number) for number in numbers(2500, first=trial * 10_000)]
             before = message_ids_in(chaos_redis)
-            chaos_redis.fill(headroom_bytes=rng.randrange(0, 1_600_000))
+            chaos_redis.fill(headroom_bytes=rng.randrange(0, 3_000_000))
             ids, failure = _send_many(producer, batch)
             chaos_redis.unfill()
             added = message_ids_in(chaos_redis) - before
@@ -290,3 +293,23 @@ def test_intake_succeeds_while_a_separate_broker_is_down_and_beat_sends_when_it_
         tasks.close()
     finally:
         broker.stop()
+
+
+def test_the_api_answers_store_full_with_its_own_code_and_stores_nothing(
+    producer_api: str, chaos_redis: RestartableRedis, key_prefix: str
+) -> None:
+    body = {"type": "revicom_sms", "destination": "+79161234567", "sender_name": "SHOP", "text": "Hi"}
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    before = message_ids_in(chaos_redis)
+    chaos_redis.fill()
+    try:
+        full = requests.post(f"{producer_api}/v1/messages", json=body, headers=headers, timeout=30)
+    finally:
+        chaos_redis.unfill()
+    after = requests.post(f"{producer_api}/v1/messages", json=body, headers=headers, timeout=30)
+
+    assert full.status_code == 503
+    error = full.json()["error"]
+    assert (error["code"], error["accepted"], error["unknown"]) == ("store_full", [], [])
+    assert after.status_code == 202
+    assert message_ids_in(chaos_redis) - before == set(after.json()["ids"])

@@ -80,3 +80,16 @@ def test_healthz_is_503_when_redis_and_the_broker_are_away() -> None:
     assert body["status"] == "unavailable"
     assert body["checks"]["redis"].startswith("unreachable")
     assert body["checks"]["broker"].startswith("unreachable")
+
+
+def test_healthz_checks_a_separate_broker_on_its_own(redis_url: str) -> None:
+    # The store answers, the broker (broker_url) does not: healthz says which.
+    settings = Settings(redis_url=redis_url, broker_url=f"redis://127.0.0.1:{free_port()}/0")  # type: ignore[arg-type]
+    app = create_app(None, secret=None, checks=health_checks(settings))  # type: ignore[arg-type]
+    with serve(app, free_port()) as url:
+        health = requests.get(f"{url}/healthz", timeout=20)
+
+    assert health.status_code == 503
+    checks = health.json()["checks"]
+    assert checks["redis"] == "ok"
+    assert checks["broker"].startswith("unreachable")

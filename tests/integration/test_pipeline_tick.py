@@ -4,18 +4,16 @@ gone, a live one kept; a committed one is released to the end, whatever stopped 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 import redis
 
 from dispatcher.accounts import Account
-from dispatcher.pipeline.adapters import AdapterCache
 from dispatcher.pipeline.runtime import Runtime
 from dispatcher.pipeline.tick import RELEASE_TAKEOVER_S, run_tick
-from dispatcher.ratelimit import RedisLimiter
 from dispatcher.settings import Settings
 from dispatcher.store import Store
+from tests.integration.worker_fixtures import in_process_runtime
 
 from .conftest import MessageFactory
 
@@ -24,25 +22,11 @@ pytestmark = pytest.mark.integration
 LANE = "revicom:bulk"
 
 
-class SentTasks:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, Any]] = []
-
-    def send_task(self, name: str, *args: Any, **kwargs: Any) -> None:
-        self.sent.append((name, kwargs))
-
-
 def _runtime(
     store: Store, redis_client: redis.Redis, key_prefix: str, accounts: dict[str, Account]
 ) -> Runtime:
-    settings = Settings(key_prefix=key_prefix, held_campaign_timeout_s=1)
-    return Runtime(
-        settings=settings,
-        store=store,
-        limiter=RedisLimiter(redis_client, prefix=key_prefix),
-        adapters=AdapterCache(accounts, settings),
-        tasks=SentTasks(),
-        worker="test",
+    return in_process_runtime(
+        store, redis_client, accounts, Settings(key_prefix=key_prefix, held_campaign_timeout_s=1)
     )
 
 

@@ -22,9 +22,14 @@ from typing import Any
 
 import orjson
 import pytest
+import redis
 from celery import Celery
 
+from dispatcher.accounts import Account
+from dispatcher.pipeline.adapters import AdapterCache
+from dispatcher.pipeline.runtime import Runtime
 from dispatcher.processes import stop_process
+from dispatcher.ratelimit import RedisLimiter
 from dispatcher.settings import DEFAULT_PROVIDERS_FILE, Settings
 from dispatcher.store import NewMessage, Store
 from dispatcher.taskqueue import celery_config
@@ -215,3 +220,28 @@ def wait_for(condition: Callable[[], bool], *, timeout_s: float, what: str) -> f
             raise AssertionError(f"timed out after {timeout_s:g} s waiting for {what}")
         time.sleep(0.05)
     return time.monotonic() - started
+
+
+class RecordedTasks:
+    """Stands in for Celery in a pipeline step run in the test's own process: tasks it would send
+    are recorded, not run (the step itself, not a worker, is under test)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    def send_task(self, name: str, *args: Any, **kwargs: Any) -> None:
+        self.sent.append((name, kwargs))
+
+
+def in_process_runtime(
+    store: Store, redis_client: redis.Redis, accounts: dict[str, Account], settings: Settings
+) -> Runtime:
+    """A worker's runtime in the test process, on the test's store and the simulator's accounts."""
+    return Runtime(
+        settings=settings,
+        store=store,
+        limiter=RedisLimiter(redis_client, prefix=settings.key_prefix),
+        adapters=AdapterCache(accounts, settings),
+        tasks=RecordedTasks(),
+        worker="test",
+    )
