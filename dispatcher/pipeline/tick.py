@@ -90,15 +90,8 @@ def _tick(runtime: Runtime) -> TickReport:
         campaign_released=campaign_released,
         timed=timed,
     )
-    if (
-        released
-        or reclaimed
-        or reconciling
-        or kicked
-        or discarded
-        or campaign_released
-        or timed != TimedReport()
-    ):
+    counts = (released, reclaimed, reconciling, kicked, discarded, campaign_released)
+    if any(counts) or timed != TimedReport():
         log.info("tick: %s", report)
     return report
 
