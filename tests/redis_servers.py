@@ -86,8 +86,11 @@ class RestartableRedis:
         their client gave up waiting. Returns at once."""
 
         def sleep() -> None:
-            with redis.Redis.from_url(self.url, socket_timeout=seconds + 10) as client:
-                client.execute_command("DEBUG", "SLEEP", seconds)
+            try:
+                with redis.Redis.from_url(self.url, socket_timeout=seconds + 10) as client:
+                    client.execute_command("DEBUG", "SLEEP", seconds)
+            except redis.ConnectionError:
+                pass  # its connection was cut, or the server restarted, while it slept: fine
 
         threading.Thread(target=sleep, daemon=True).start()
         time.sleep(0.05)  # the DEBUG command is in before the caller's next command
