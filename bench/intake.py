@@ -124,7 +124,7 @@ def main() -> None:
 
                 now = time.time()
                 records = [
-                    NewMessage(message_id, "revicom:bulk", "revicom", WIRE, now + 86400)
+                    NewMessage(message_id, "revicom:bulk", "revicom", WIRE, 86400)
                     for message_id in new_message_ids(count, now=now)
                 ]
                 rates["store"].append(count / timed(store.add_messages, records))

@@ -90,7 +90,7 @@ def measure_accuracy(env: dict[str, str], log_dir: Path, sim: SimulatorClient, c
         store.create_campaign("bench", account="revicom", lane=LANE)
         messages = [
             NewMessage(id=f"{int(now * 1000):011x}{index:011d}", lane=LANE, provider="revicom",
-                       wire=wire(index), deadline=now + 600, campaign="bench")
+                       wire=wire(index), ttl_s=600, campaign="bench")
             for index in range(count)
         ]  # fmt: skip
         store.add_messages(messages)

@@ -50,7 +50,7 @@ def typical_messages(count: int, now: float) -> list[NewMessage]:
                 lane=LANE,
                 provider="revicom",
                 wire=wire,
-                deadline=now + 86400,
+                ttl_s=86400,
                 campaign="bench-campaign",
                 channel="sms",  # as the producer stores it (the statistics label)
             )

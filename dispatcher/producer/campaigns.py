@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from itertools import islice
 from types import TracebackType
@@ -29,7 +30,7 @@ from dispatcher.pipeline.release import release_committed
 from dispatcher.producer.extras import Delivery, plan_extras, with_native_window
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, priority_class, provider_of_model
-from dispatcher.producer.store_errors import call_clock, campaign_not_accepted, write_may_be_applied
+from dispatcher.producer.store_errors import campaign_not_accepted, window_clock, write_may_be_applied
 from dispatcher.producer.templates import MessageTemplate, Recipient, Recipients, recipient_rows
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
 from dispatcher.store.intake import Extras
@@ -96,7 +97,6 @@ class CampaignIntake:
         template: MessageTemplate,
         *,
         campaign_id: str,
-        now: float,
         account: str | None,
         priority: str | None,
         deadline_s: float,
@@ -108,7 +108,7 @@ class CampaignIntake:
         self.campaign_id = campaign_id
         self.priority = priority
         self.account = dispatcher.router.account(provider_of_model(template.model), account)
-        self.deadline = now + deadline_s
+        self.ttl_s = deadline_s
         self.lane = lane_name(self.account, priority_class(None, requested=priority, single=False))
         self.provider = provider_of_model(template.model)
 
@@ -189,7 +189,6 @@ class CampaignIntake:
     def _prepare(self, chunk: list[Recipient], *, first_row: int) -> _Chunk:
         if not chunk:
             return [], {}
-        now = call_clock(self.dispatcher.store)
         messages = [
             with_native_window(message, self.delivery.window) for message in self._messages(chunk, first_row)
         ]
@@ -200,13 +199,15 @@ class CampaignIntake:
             account=self.account,
             priority=self.priority,
             single=False,
-            deadline=self.deadline,
-            now=now,
+            ttl_s=self.ttl_s,
+            now=time.time(),
             campaign=self.campaign_id,
             field_prefix="recipients",
             callback_urls=self.dispatcher.callback_urls,
         )
-        return records, plan_extras(messages, records, self.delivery, now=now)
+        return records, plan_extras(
+            messages, records, self.delivery, now=window_clock(self.dispatcher.store, self.delivery)
+        )
 
     def _messages(self, chunk: list[Recipient], first_row: int) -> list[Message]:
         messages: list[Message] = []

@@ -6,8 +6,10 @@ Campaigns stream their recipients chunk by chunk and never hold them all in memo
 
 An answer is the truth: ids returned are stored and will go out; a call that raises
 ``StoreError`` says which ids it stored (``accepted``) and which it may have (``unknown``), and
-stored nothing else. A kick that fails after the store is logged and left to beat. Times the call
-decides (deadlines, send times, the ids' time part) are Redis', read once per call.
+stored nothing else. A kick that fails after the store is logged and left to beat. Times are Redis':
+the store sets each message's deadline from its time to live and compares send times with its own
+clock; a call reads Redis' clock itself only to find the next opening of a sending window. (This
+process's clock stamps only the ids' time part, which orders ids and is never compared.)
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dispatcher.producer.ids import new_message_ids
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, Router
 from dispatcher.producer.status import MessageStatus
-from dispatcher.producer.store_errors import call_clock, intake_failure
+from dispatcher.producer.store_errors import intake_failure, window_clock
 from dispatcher.producer.templates import MessageTemplate, Recipients
 from dispatcher.producer.windows import SendingWindow
 from dispatcher.providers.revicom import RevicomAdapter
@@ -112,7 +114,6 @@ class Dispatcher:
         the subscriber (Revicom applies it; other messages wait for it). ``webhook_url``: status
         changes are POSTed there. ``fallback``: an RCS message's SMS stand-in.
         """
-        now = call_clock(self.store)
         delivery = self._delivery(send_at, window, webhook_url)
         message = with_native_window(message, window)
         records = prepare(
@@ -122,15 +123,17 @@ class Dispatcher:
             account=account,
             priority=priority,
             single=True,
-            deadline=now + self._deadline_s(deadline_s),
-            now=now,
+            ttl_s=self._deadline_s(deadline_s),
+            now=time.time(),
             idempotency_keys=[idempotency_key],
             callback_urls=self.callback_urls,
         )
         fallbacks = None
         if fallback is not None:
-            fallbacks = {records[0].id: (self._fallback_sms(message, fallback, now=now), fallback.deadline_s)}
-        extras = plan_extras([message], records, delivery, now=now, fallbacks=fallbacks)
+            fallbacks = {records[0].id: (self._fallback_sms(message, fallback), fallback.deadline_s)}
+        extras = plan_extras(
+            [message], records, delivery, now=window_clock(self.store, delivery), fallbacks=fallbacks
+        )
         return self._store(records, extras=extras)[0]
 
     def send_many(
@@ -151,7 +154,6 @@ class Dispatcher:
         index) and none is stored. For a known idempotency key the original id comes back.
         ``send_at``, ``window``, ``webhook_url``: as for ``send``, for every message.
         """
-        now = call_clock(self.store)
         delivery = self._delivery(send_at, window, webhook_url)
         messages = [with_native_window(message, window) for message in messages]
         records = prepare(
@@ -161,12 +163,13 @@ class Dispatcher:
             account=account,
             priority=priority,
             single=False,
-            deadline=now + self._deadline_s(deadline_s),
-            now=now,
+            ttl_s=self._deadline_s(deadline_s),
+            now=time.time(),
             idempotency_keys=idempotency_keys,
             callback_urls=self.callback_urls,
         )
-        return self._store(records, extras=plan_extras(messages, records, delivery, now=now))
+        extras = plan_extras(messages, records, delivery, now=window_clock(self.store, delivery))
+        return self._store(records, extras=extras)
 
     def _store(self, records: Sequence[NewMessage], *, extras: Mapping[str, Extras]) -> list[str]:
         ids: list[str] = []
@@ -176,12 +179,15 @@ class Dispatcher:
                 ids += self.store.add_messages(chunk, extras=extras)
             except redis.RedisError as exc:
                 raise intake_failure(exc, accepted=ids, attempted=[record.id for record in chunk]) from exc
-            # Kick per chunk: a large call starts sending while the rest is still being stored.
+            # Kick per chunk: a large call starts sending while the rest is still being stored. Which
+            # lanes got messages now is the store's decision; this clock only spares kicking lanes
+            # whose messages all wait (beat kicks every lane with waiting messages anyway).
+            soon = time.time() + 1
             self._kick(
                 {
                     record.lane
                     for record in chunk
-                    if record.id not in extras or extras[record.id].release_at is None
+                    if record.id not in extras or (extras[record.id].release_at or 0) < soon
                 }
             )
         return ids
@@ -196,8 +202,9 @@ class Dispatcher:
             default_webhook_url=self.settings.webhook_url,
         )
 
-    def _fallback_sms(self, message: Message, fallback: SmsFallback, *, now: float) -> NewMessage:
-        """The SMS stand-in of an RCS message, checked and encoded now (its id fixed now, too)."""
+    def _fallback_sms(self, message: Message, fallback: SmsFallback) -> NewMessage:
+        """The SMS stand-in of an RCS message, checked and encoded now (its id fixed now, too); it
+        gets the default time to live from when it is created."""
         if not isinstance(message, BsgRcs):
             raise InvalidMessage(
                 [Problem("fallback", type(message).__name__, "only RCS messages fall back to SMS")]
@@ -209,8 +216,8 @@ class Dispatcher:
             account=fallback.account,
             priority=TRANSACTIONAL_QUEUE,
             single=True,
-            deadline=now + fallback.deadline_s + self.settings.default_deadline_s,
-            now=now,
+            ttl_s=self.settings.default_deadline_s,
+            now=time.time(),
             callback_urls=self.callback_urls,
         )[0]
 
@@ -304,12 +311,10 @@ class Dispatcher:
         any is stored: a broken recipient raises InvalidMessage naming its row (0-based) and
         nothing of the campaign is stored. ``send_at``, ``window``, ``webhook_url``: as for ``send``.
         """
-        now = call_clock(self.store)
         intake = CampaignIntake(
             self,
             template,
-            campaign_id=campaign_id or new_message_ids(1, now=now)[0],
-            now=now,
+            campaign_id=campaign_id or new_message_ids(1, now=time.time())[0],
             account=account,
             priority=priority,
             deadline_s=self._deadline_s(deadline_s),

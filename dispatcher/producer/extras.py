@@ -95,15 +95,19 @@ def with_native_window(message: Any, window: SendingWindow | None) -> Any:
     )
 
 
-def release_at(message: object, delivery: Delivery, *, now: float, deadline: float) -> float | None:
-    """When the message may go to its lane (None: at once); never after its deadline, where it
-    becomes ``expired`` instead of being sent."""
-    start = max(now, delivery.send_at or now)
-    opens = start
-    if delivery.window is not None and not isinstance(message, _NATIVE_WINDOW):
-        moment = datetime.fromtimestamp(start, UTC)
-        opens = delivery.window.next_open(moment, zone_of(destination(message))).timestamp()
-    return min(opens, deadline) if opens > now else None
+def release_at(message: object, delivery: Delivery, *, now: float | None) -> float | None:
+    """When the message may go to its lane: its send time, or the first opening of its sending
+    window from then on (None: at once). The store compares it with Redis' clock (a time already
+    passed: at once) and with the message's deadline (a later one: it expires instead of going).
+
+    ``now``: Redis' clock, needed (and only then given) to find the next opening of a window this
+    message waits for itself (Revicom SMS/VK carry their window to the provider)."""
+    if delivery.window is None or isinstance(message, _NATIVE_WINDOW):
+        return delivery.send_at
+    if now is None:
+        raise ValueError("release_at: a sending window needs the current time")
+    start = datetime.fromtimestamp(max(now, delivery.send_at or now), UTC)
+    return delivery.window.next_open(start, zone_of(destination(message))).timestamp()
 
 
 def plan_extras(
@@ -111,22 +115,22 @@ def plan_extras(
     records: Sequence[NewMessage],
     delivery: Delivery,
     *,
-    now: float,
+    now: float | None,
     fallbacks: Mapping[str, tuple[NewMessage, float]] | None = None,
 ) -> dict[str, Extras]:
-    """Extras per record id (only those that have any). ``fallbacks``: record id -> (its SMS,
-    seconds after its send time by which delivered/read must come)."""
+    """Extras per record id (only those that have any). ``now``: Redis' clock where the delivery
+    has a window (see ``release_at``), else None. ``fallbacks``: record id -> (its SMS, seconds
+    after its send time by which delivered/read must come)."""
     planned: dict[str, Extras] = {}
     for message, record in zip(messages, records, strict=True):
-        at = release_at(message, delivery, now=now, deadline=record.deadline)
+        at = release_at(message, delivery, now=now)
         fields: dict[str, str] = {}
         if delivery.webhook_url is not None:
             fields["wh"] = delivery.webhook_url
-        fallback_deadline = None
+        within_s = None
         if fallbacks is not None and record.id in fallbacks:
             sms, within_s = fallbacks[record.id]
             fields.update(fb=fallback_payload(sms), fbi=sms.id)
-            fallback_deadline = (at or now) + within_s
         if at is not None or fields or delivery.watch:
-            planned[record.id] = Extras(at, fields, fallback_deadline, delivery.watch)
+            planned[record.id] = Extras(at, fields, within_s, delivery.watch)
     return planned

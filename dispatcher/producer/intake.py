@@ -1,4 +1,4 @@
-"""Turning validated messages into store records: route, id, wire item, deadline (pure, no I/O)."""
+"""Turning validated messages into store records: route, id, wire item, time to live (pure, no I/O)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def prepare(
     account: str | None,
     priority: str | None,
     single: bool,
-    deadline: float,
+    ttl_s: float,
     now: float,
     campaign: str | None = None,
     idempotency_keys: Sequence[str | None] | None = None,
@@ -31,7 +31,9 @@ def prepare(
 ) -> list[NewMessage]:
     """Records for ``messages``; raises InvalidMessage naming every broken message (by index).
 
-    ``callback_urls``: account -> the delivery callback URL its wire items carry (when enabled).
+    ``ttl_s``: no attempts after this long from intake (the store sets the deadline by Redis'
+    clock). ``now``: this process's clock, for the ids' time part only (it orders them; nothing
+    compares it). ``callback_urls``: account -> the delivery callback URL its wire items carry.
     """
     if idempotency_keys is not None and len(idempotency_keys) != len(messages):
         raise InvalidMessage(
@@ -63,7 +65,7 @@ def prepare(
             problems += [_indexed(problem, field_prefix, index, single) for problem in exc.problems]
             continue
         prepared.append(
-            NewMessage(message_id, route.lane, route.provider, wire, deadline, campaign, key, route.channel)
+            NewMessage(message_id, route.lane, route.provider, wire, ttl_s, campaign, key, route.channel)
         )
     if problems:
         raise InvalidMessage(problems)

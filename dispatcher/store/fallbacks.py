@@ -27,7 +27,7 @@ def fallback_payload(sms: NewMessage) -> str:
             "lane": sms.lane,
             "provider": sms.provider,
             "wire": sms.wire.decode(),
-            "deadline": sms.deadline,
+            "ttl_s": sms.ttl_s,
             "channel": sms.channel,
         }
     ).decode()
@@ -40,7 +40,7 @@ def _sms_from_payload(raw: bytes) -> NewMessage:
         lane=document["lane"],
         provider=document["provider"],
         wire=document["wire"].encode(),
-        deadline=float(document["deadline"]),
+        ttl_s=float(document["ttl_s"]),
         channel=document.get("channel", ""),
     )
 

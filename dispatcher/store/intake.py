@@ -22,12 +22,14 @@ class Extras:
     """What a message carries beyond ``NewMessage``."""
 
     #: Not before this (epoch s): its send time, or when its sending window opens. The script
-    #: compares it with Redis' clock: one already passed puts the message in its lane at once.
+    #: compares it with Redis' clock: one already passed puts the message in its lane at once, one
+    #: after the message's deadline waits only until the deadline (then it expires).
     release_at: float | None = None
     #: Extra hash fields (``wh`` webhook URL, ``fb``/``fbi`` fallback).
     fields: Mapping[str, str] = field(default_factory=dict)
-    #: When beat claims the SMS fallback if no delivered/read came (epoch s).
-    fallback_deadline: float | None = None
+    #: Beat claims the SMS fallback this long after the message's send time (or its intake, when it
+    #: goes at once) if no delivered/read came.
+    fallback_within_s: float | None = None
     #: Whether beat turns its status changes into webhook events.
     watch: bool = False
     #: This message is the SMS fallback of that RCS message (its claim is closed on intake).
@@ -49,7 +51,7 @@ def intake_args(
             message.lane,
             message.provider,
             message.wire.decode(),
-            f"{message.deadline:.3f}",
+            f"{message.ttl_s:.3f}",
             message.campaign or "",
             message.idempotency_key or "",
             message.channel,
@@ -76,8 +78,8 @@ def _entry(extra: Extras) -> dict[str, Any]:
         entry["at"] = round(extra.release_at, 3)
     if extra.fields:
         entry["f"] = [item for pair in extra.fields.items() for item in pair]
-    if extra.fallback_deadline is not None:
-        entry["fd"] = round(extra.fallback_deadline, 3)
+    if extra.fallback_within_s is not None:
+        entry["fd"] = round(extra.fallback_within_s, 3)
     if extra.watch:
         entry["watch"] = True
     if extra.fallback_of is not None:

@@ -15,7 +15,9 @@ class NewMessage:
     lane: str
     provider: str
     wire: bytes  # JSON of the wire item, without the request tag
-    deadline: float
+    #: No attempts after this long from its intake: the store sets the deadline (``dl``) by Redis'
+    #: clock, so a producer's own clock never shortens or stretches it.
+    ttl_s: float
     campaign: str | None = None
     idempotency_key: str | None = None
     #: ``sms``, ``vk``, ``voicecode``, ``flashcall`` or ``rcs``, for statistics ("" = not known).

@@ -116,9 +116,9 @@ def test_a_full_redis_refuses_intake_naming_exactly_the_ids_it_took(
     assert outcomes["store_full"], outcomes
 
 
-class StallsAfterTheClock(Store):
-    """The real store; Redis stalls right after the ``on_call``-th intake call read its clock, so that
-    the stall meets that call's write in flight (the moment a stall does harm)."""
+class StallsBeforeTheWrite(Store):
+    """The real store; Redis stalls just before the ``on_call``-th intake write is sent, so that the
+    stall meets that write in flight (the moment a stall does harm)."""
 
     def __init__(self, client: redis.Redis, *, prefix: str, stall: Callable[[], None], on_call: int) -> None:
         super().__init__(client, prefix=prefix)
@@ -126,12 +126,11 @@ class StallsAfterTheClock(Store):
         self.on_call = on_call
         self.calls = 0
 
-    def now(self) -> float:
-        clock = super().now()
+    def add_messages(self, *args: Any, **kwargs: Any) -> list[str]:
         self.calls += 1
         if self.calls == self.on_call:
             self.stall()
-        return clock
+        return super().add_messages(*args, **kwargs)
 
 
 @pytest.mark.parametrize("stall", ["blocked", "paused"])
@@ -152,7 +151,7 @@ def test_a_stalled_redis_answers_outcome_unknown_naming_the_id_and_a_retry_store
         "blocked": partial(chaos_redis.block, 3.0),
         "paused": partial(chaos_redis.stall, 3.0, writes_only=True),
     }[stall]
-    store = StallsAfterTheClock(client, prefix=key_prefix, stall=stall_now, on_call=2)
+    store = StallsBeforeTheWrite(client, prefix=key_prefix, stall=stall_now, on_call=2)
     with Dispatcher(store, accounts, pipeline.settings, tasks=pipeline.tasks) as producer:
         number = "79160000002"
         producer.send(sms("79160000003"), priority="bulk")  # Redis has the scripts loaded now

@@ -59,7 +59,7 @@ class MessageFactory:
         *,
         lane: str = "revicom:bulk",
         campaign: str | None = None,
-        deadline: float = 2e9,
+        ttl_s: float = 86_400,
         idempotency_keys: Sequence[str | None] | None = None,
     ) -> list[NewMessage]:
         messages = []
@@ -76,7 +76,7 @@ class MessageFactory:
                     lane=lane,
                     provider=lane.split(":", maxsplit=1)[0],
                     wire=wire,
-                    deadline=deadline,
+                    ttl_s=ttl_s,
                     campaign=campaign,
                     idempotency_key=idempotency_keys[index] if idempotency_keys else None,
                     channel="sms",

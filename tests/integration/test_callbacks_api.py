@@ -41,7 +41,7 @@ def submitted_message(store: Store, account: str, provider_id: str) -> str:
         lane,
         account,
         revicom_sms("79160000001"),
-        now + 600,
+        600,
     )
     store.add_messages([message])
     batch = store.take_batch(lane, max_size=1, worker="test", take_timeout_s=30)

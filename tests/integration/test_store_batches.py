@@ -39,9 +39,9 @@ def test_take_returns_wire_items_and_marks_them_sending(store: Store, make_messa
 
     assert batch is not None
     assert (batch.lane, batch.state, batch.tag) == (LANE, "taken", None)
-    assert [(i.id, i.wire, i.attempts, i.deadline) for i in batch.items] == [
-        (m.id, m.wire, 0, m.deadline) for m in messages[:3]
-    ]
+    assert [(i.id, i.wire, i.attempts) for i in batch.items] == [(m.id, m.wire, 0) for m in messages[:3]]
+    # The deadline: its time to live from intake, by Redis' clock.
+    assert [i.deadline for i in batch.items] == pytest.approx([store.now() + 86_400] * 3, abs=5)
     assert all(store.get(m.id).state == SENDING for m in messages[:3])  # type: ignore[union-attr]
     assert store.get_batch(batch.id) == batch
     assert store.lane_depth(LANE) == 2
@@ -293,7 +293,7 @@ def test_take_finishes_messages_whose_deadline_passed_by_redis_clock(
     store: Store, make_messages: MessageFactory
 ) -> None:
     # Never sent: expired; sent before and waiting for a retry: failed. Neither joins the batch.
-    late = make_messages(2, deadline=store.now() + 0.5)
+    late = make_messages(2, ttl_s=0.5)
     on_time = make_messages(1)
     store.add_messages([*late, *on_time])
     first = store.take_batch(LANE, max_size=1, worker="w", take_timeout_s=30)

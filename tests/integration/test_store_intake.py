@@ -28,7 +28,8 @@ def test_messages_are_stored_exactly_as_given(store: Store, make_messages: Messa
             message.provider,
             message.wire,
         )
-        assert (record.campaign, record.deadline, record.attempts) == ("cmp1", 2e9, 0)
+        assert (record.campaign, record.attempts) == ("cmp1", 0)
+        assert record.deadline == pytest.approx(record.created_at + 86_400, abs=0.01), "ttl from intake"
         assert before - 0.001 <= record.created_at <= store.now(), "created at by Redis' clock (ms)"
         assert [(t.source, t.target) for t in record.history] == [("accepted", QUEUED)]
     assert store.lane_depth("revicom:bulk") == 3
@@ -68,7 +69,7 @@ def test_an_id_already_present_is_never_overwritten(store: Store, make_messages:
     (original,) = make_messages(1)
     store.add_messages([original])
     impostor = type(original)(
-        id=original.id, lane="bsg:bulk", provider="bsg", wire=b"{}", deadline=1.0, campaign="other"
+        id=original.id, lane="bsg:bulk", provider="bsg", wire=b"{}", ttl_s=1.0, campaign="other"
     )
 
     assert store.add_messages([impostor]) == [original.id]

@@ -200,7 +200,7 @@ def enqueue(
             lane=lane,
             provider="revicom",
             wire=wire,
-            deadline=now + deadline_s,
+            ttl_s=deadline_s,
             campaign=campaign,
         )
         for index, wire in enumerate(wires)

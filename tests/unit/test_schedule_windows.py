@@ -9,6 +9,7 @@ import pytest
 
 from dispatcher.callbacks.mapping import state_report, triggers_fallback
 from dispatcher.errors import InvalidMessage
+from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.producer.extras import Delivery, release_at
 from dispatcher.producer.windows import SendingWindow, zone_of
 from dispatcher.providers.outcomes import DeliveryReport, DeliveryStatus
@@ -46,11 +47,24 @@ def test_the_zone_comes_from_the_number() -> None:
     assert zone_of("0") == UTC
 
 
-def test_release_is_never_before_the_send_time_nor_after_the_deadline() -> None:
-    delivery = Delivery(send_at=1_000.0)
-    assert release_at(object(), delivery, now=900.0, deadline=5_000.0) == 1_000.0
-    assert release_at(object(), delivery, now=900.0, deadline=950.0) == 950.0
-    assert release_at(object(), delivery, now=1_000.5, deadline=5_000.0) is None
+def test_a_send_time_is_the_release_time_and_the_store_decides_against_its_clock() -> None:
+    # The store compares it with Redis' clock (passed: at once) and the deadline (later: expired).
+    assert release_at(object(), Delivery(send_at=1_000.0), now=None) == 1_000.0
+    assert release_at(object(), Delivery(), now=None) is None
+
+
+def test_a_window_is_found_from_the_send_time_or_now_whichever_is_later() -> None:
+    nine_to_five = SendingWindow(hours=set(range(9, 17)))
+    monday_8am_utc = datetime(2030, 1, 7, 8, 0, tzinfo=UTC).timestamp()
+    delivery = Delivery(window=nine_to_five)
+
+    opens = release_at(
+        SmartswitchSms(destination_number="12125551234", body="Hi"), delivery, now=monday_8am_utc
+    )
+
+    assert opens == datetime(2030, 1, 7, 9, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    with pytest.raises(ValueError, match="needs the current time"):
+        release_at(SmartswitchSms(destination_number="12125551234", body="Hi"), delivery, now=None)
 
 
 def report(status: DeliveryStatus | None, kind: str = "status") -> DeliveryReport:

@@ -4,17 +4,19 @@
 -- a script at its first write, never after it).
 -- KEYS[1] {P}:lanes   KEYS[2] {P}:sched   KEYS[3] {P}:fbdue   KEYS[4] {P}:wh:watch
 -- ARGV[1..2] prelude (root, retention s)
--- ARGV[3] JSON array, 8 strings per message: id, lane, provider, wire, deadline (epoch s),
---         campaign or '', idempotency key or '', channel or ''  (one argument: redis-py packs 7,000 separate
---         arguments slower than Redis stores the messages)
+-- ARGV[3] JSON array, 8 strings per message: id, lane, provider, wire, ttl (s: its deadline is
+--         NOW + ttl), campaign or '', idempotency key or '', channel or ''  (one argument: redis-py packs
+--         7,000 separate arguments slower than Redis stores the messages)
 -- ARGV[4] '1' to hold the messages out of their lanes (a campaign still being checked; its ids
 --         are in the campaign's id list and go to the lane with release_campaign), else '0'
 -- ARGV[5] JSON object of extras by message id, or '' for none:
---   {"at": release epoch s, "f": [field, value, ...], "fd": fallback deadline epoch s,
---    "watch": true, "fo": RCS id this SMS is the fallback of}   (each member optional)
+--   {"at": release epoch s, "f": [field, value, ...], "fd": s after its send time (or NOW) by which
+--    delivered/read must come, else the SMS fallback is claimed, "watch": true,
+--    "fo": RCS id this SMS is the fallback of}   (each member optional)
 --   A message whose "at" is after NOW is moved 'queued' -> 'scheduled' and waits in {P}:sched, in no
---   lane; one whose "at" has passed by Redis' clock goes to its lane like any other. "fo" links the
---   SMS to its RCS message and closes that message's fallback claim in {P}:fbdue.
+--   lane, until "at" or its deadline, whichever comes first; one whose "at" has passed by Redis' clock
+--   goes to its lane like any other. "fo" links the SMS to its RCS message and closes that message's
+--   fallback claim in {P}:fbdue.
 -- Returns a flat list position (0-based), existing id for each message whose idempotency key is
 -- known (nothing is stored for it); every other message keeps its own id. An id already present is
 -- never overwritten and gets nothing of its extras again: calling twice with the same messages
@@ -36,8 +38,9 @@ local function append(groups, name, id)
   group[#group + 1] = id
 end
 
--- The extras of a message just stored; returns true when it waits for its send time.
-local function apply_extras(key, id, extras)
+-- The extras of a message just stored (deadline: epoch s); returns true when it waits for its send time.
+local function apply_extras(key, id, extras, deadline)
+  local at = extras.at and math.min(extras.at, deadline)
   if extras.f then
     redis.call('HSET', key, unpack(extras.f))
   end
@@ -46,15 +49,15 @@ local function apply_extras(key, id, extras)
     redis.call('ZREM', KEYS[3], extras.fo)
   end
   if extras.fd then
-    redis.call('ZADD', KEYS[3], extras.fd, id)
+    redis.call('ZADD', KEYS[3], math.max(at or NOW, NOW) + extras.fd, id)
   end
   if extras.watch then
     redis.call('ZADD', KEYS[4], NOW, id)
   end
-  if extras.at and extras.at > NOW then
+  if at and at > NOW then
     local f = redis.call('HMGET', key, 'st', 'cp', 'ik', 'h', 'pv', 'ch')
-    move(key, f, 'scheduled', string.format('send at %.3f', extras.at))
-    redis.call('ZADD', KEYS[2], extras.at, id)
+    move(key, f, 'scheduled', string.format('send at %.3f', at))
+    redis.call('ZADD', KEYS[2], at, id)
     return true
   end
   return false
@@ -71,8 +74,9 @@ for i = 1, #flat, 8 do
     local key = ROOT .. 'm:' .. id
     if redis.call('EXISTS', key) == 0 then
       local lane, provider, campaign, channel = flat[i + 1], flat[i + 2], flat[i + 5], flat[i + 7]
+      local deadline = NOW + tonumber(flat[i + 4])
       local fields = {'HSET', key, 'st', 'queued', 'ln', lane, 'pv', provider, 'w', flat[i + 3],
-        'ct', created_at, 'dl', flat[i + 4], 'at', '0', 'h', intake_event}
+        'ct', created_at, 'dl', string.format('%.3f', deadline), 'at', '0', 'h', intake_event}
       if channel ~= '' then
         fields[#fields + 1] = 'ch'
         fields[#fields + 1] = channel
@@ -92,7 +96,7 @@ for i = 1, #flat, 8 do
       end
       redis.call(unpack(fields))
       local extras = all_extras[id]
-      local waits = extras and apply_extras(key, id, extras)
+      local waits = extras and apply_extras(key, id, extras, deadline)
       if not (hold or waits) then
         append(lane_ids, lane, id)
       end
