@@ -84,11 +84,10 @@ def error_response(
         code=code,
         message=message,
         problems=[ProblemOut(field=p.field, value=_echo(p.value), rule=p.rule) for p in problems],
+        accepted=list(store_error.accepted) if store_error else None,
+        unknown=list(store_error.unknown) if store_error else None,
+        campaign=store_error.campaign if store_error else None,
     )
-    if store_error is not None:
-        detail.accepted = list(store_error.accepted)
-        detail.unknown = list(store_error.unknown)
-        detail.campaign = store_error.campaign
     # The store's fields only where they say something: every other error keeps its three.
     unset = {name for name in _STORE_FIELDS if getattr(detail, name) is None}
     body = ErrorResponse(error=detail).model_dump(mode="json", exclude={"error": unset})

@@ -135,8 +135,11 @@ def _show_counts(campaign_id: str, operation: Callable[[Dispatcher, str], dict[s
     """Run ``operation`` on the campaign and print its counts; exit 1 for an unknown campaign."""
     with dispatcher_from_environment() as dispatcher:
         counts = operation(dispatcher, campaign_id)
-    if not counts["total"]:
+        accepted = dispatcher.campaign_accepted(campaign_id)
+    if not counts["total"] or accepted is None:
         fail(f"no campaign {campaign_id!r}")
+    if not accepted:
+        click.echo("not accepted yet: its recipients are still being checked (nothing of it is sent before)")
     _print_counts(counts)
 
 

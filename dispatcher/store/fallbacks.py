@@ -7,7 +7,7 @@ claimed. On the SMS record: ``fo`` the RCS message's id.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import orjson
 
@@ -33,14 +33,16 @@ def fallback_payload(sms: NewMessage) -> str:
     ).decode()
 
 
-def _sms_from_payload(raw: bytes) -> NewMessage:
+def _sms_from_payload(raw: bytes, *, now: Callable[[], float]) -> NewMessage:
     document = orjson.loads(raw)
+    # Stored by an earlier version, with an absolute deadline instead: what is left of it.
+    ttl_s = document["ttl_s"] if "ttl_s" in document else max(0.0, float(document["deadline"]) - now())
     return NewMessage(
         id=document["id"],
         lane=document["lane"],
         provider=document["provider"],
         wire=document["wire"].encode(),
-        ttl_s=float(document["ttl_s"]),
+        ttl_s=float(ttl_s),
         channel=document.get("channel", ""),
     )
 
@@ -63,7 +65,7 @@ class FallbackStore(IntakeStore):
         for rcs_id in rcs_ids:
             pipe.hget(self._keys.message(rcs_id), "fb")
         pairs = [
-            (rcs_id, _sms_from_payload(raw))
+            (rcs_id, _sms_from_payload(raw, now=self.now))
             for rcs_id, raw in zip(rcs_ids, pipe.execute(), strict=True)
             if raw is not None
         ]

@@ -16,11 +16,13 @@ import pytest
 import redis
 import requests
 from celery import Celery
+from click.testing import CliRunner
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from dispatcher import Dispatcher
 from dispatcher.accounts import Account
+from dispatcher.cli.main import cli
 from dispatcher.errors import StoreError, StoreFull, StoreOutcomeUnknown
 from dispatcher.models.revicom import RevicomSms
 from dispatcher.processes import free_port
@@ -312,3 +314,20 @@ def test_the_api_answers_store_full_with_its_own_code_and_stores_nothing(
     assert (error["code"], error["accepted"], error["unknown"]) == ("store_full", [], [])
     assert after.status_code == 202
     assert message_ids_in(chaos_redis) - before == set(after.json()["ids"])
+
+
+def test_the_cli_says_a_full_store_stored_nothing_without_a_traceback(
+    redis_url: str, key_prefix: str, chaos_redis: RestartableRedis
+) -> None:
+    env = {"DISPATCHER_REDIS_URL": redis_url, "DISPATCHER_KEY_PREFIX": key_prefix}
+    chaos_redis.fill()
+    try:
+        arguments = ["send", "sms", "--to", "+79161234567", "--sender", "SHOP", "--text", "Hi"]
+        result = CliRunner().invoke(cli, arguments, env=env)
+    finally:
+        chaos_redis.unfill()
+
+    assert result.exit_code == 1
+    assert "Error: the store is full" in result.output
+    assert "Traceback" not in result.output
+    assert message_ids_in(chaos_redis) == set()

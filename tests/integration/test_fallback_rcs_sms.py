@@ -8,6 +8,7 @@ import time
 
 import orjson
 import pytest
+import redis
 import requests
 
 from dispatcher import Dispatcher
@@ -17,7 +18,7 @@ from dispatcher.producer.extras import SmsFallback
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.store import Store
 from tests.integration.api_fixtures import api, api_port, pipeline_env
-from tests.integration.worker_fixtures import PipelineProcesses, numbers, wait_for
+from tests.integration.worker_fixtures import PipelineProcesses, numbers, revicom_sms, wait_for
 
 __all__ = ["api", "api_port", "pipeline_env"]  # fixtures used by name
 pytestmark = pytest.mark.integration
@@ -91,3 +92,27 @@ def test_a_delivered_rcs_message_sends_no_sms(dispatcher: Dispatcher, sim: Simul
     time.sleep(2.5)
     assert sms_sent_to(sim, number) == 0
     assert dispatcher.status(rcs_id).fallback_id is None  # type: ignore[union-attr]
+
+
+def test_a_fallback_stored_by_an_earlier_version_keeps_its_absolute_deadline(
+    store: Store, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    # Before times to live, the SMS's payload carried an absolute "deadline": what is left of it.
+    deadline = store.now() + 120
+    payload = {
+        "id": "00000000000sms0legacy0",
+        "lane": "revicom:transactional",
+        "provider": "revicom",
+        "wire": revicom_sms("79160000009").decode(),
+        "deadline": deadline,
+        "channel": "sms",
+    }
+    rcs_key = f"{{{key_prefix}}}:m:00000000000rcs0legacy0"
+    redis_client.hset(rcs_key, mapping={"st": "submitted", "fb": orjson.dumps(payload), "fbi": payload["id"]})
+
+    assert store.claim_fallbacks(["00000000000rcs0legacy0"]) == ["00000000000rcs0legacy0"]
+    (sms,) = store.create_fallbacks(["00000000000rcs0legacy0"])
+
+    record = store.get(sms.id)
+    assert record is not None
+    assert record.deadline == pytest.approx(deadline, abs=2)
