@@ -8,7 +8,9 @@ only counts them. Prints one JSON object:
 - ``campaign_msgs_per_s``: ``campaign`` from a CSV file with a ``{name}`` placeholder (two passes:
   check every row, then render, encode and store);
 - ``build_msgs_per_s``: building the models themselves from dicts (the caller's side of send_many);
-- ``store_baseline_msgs_per_s``: ``Store.add_messages`` of ready records, the ceiling of the above.
+- ``store_baseline_msgs_per_s``: ``Store.add_messages`` of ready records, the ceiling of the above;
+- ``send_one_cpu_us`` / ``send_one_wall_us``: one ``send`` (a transactional SMS: its store script
+  and its lane's kick, two round trips), CPU and wall time per call, over ``--singles`` sends.
 
     .venv/bin/python bench/intake.py [--messages 100000] [--runs 3]
 """
@@ -86,6 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--singles", type=int, default=3000, help="single sends per run")
     args = parser.parse_args()
     count = args.messages
 
@@ -98,6 +101,8 @@ def main() -> None:
     sender = CountingSender()
     dispatcher = Dispatcher(store, load_accounts(settings), settings, tasks=sender)
     rates: dict[str, list[float]] = {"send_many": [], "campaign": [], "build": [], "store": []}
+    single_cpu_us: list[float] = []
+    single_wall_us: list[float] = []
     with tempfile.TemporaryDirectory() as directory:
         csv_path = Path(directory) / "recipients.csv"
         with csv_path.open("w", newline="") as handle:
@@ -129,6 +134,15 @@ def main() -> None:
                 ]
                 rates["store"].append(count / timed(store.add_messages, records))
                 rates["campaign"].append(count / timed(dispatcher.campaign, template, csv_path))
+                singles = [
+                    RevicomSms(destination=number, sender_name="SHOP", text="Your code is 1234")
+                    for number in numbers(args.singles, (run + 7) * count)
+                ]
+                cpu_started, wall_started = time.process_time(), time.perf_counter()
+                for message in singles:
+                    dispatcher.send(message)
+                single_cpu_us.append((time.process_time() - cpu_started) / len(singles) * 1e6)
+                single_wall_us.append((time.perf_counter() - wall_started) / len(singles) * 1e6)
                 delete_prefix(client, prefix)
         finally:
             delete_prefix(client, prefix)
@@ -141,6 +155,8 @@ def main() -> None:
                 "campaign_msgs_per_s": round(statistics.median(rates["campaign"])),
                 "build_msgs_per_s": round(statistics.median(rates["build"])),
                 "store_baseline_msgs_per_s": round(statistics.median(rates["store"])),
+                "send_one_cpu_us": round(statistics.median(single_cpu_us), 1),
+                "send_one_wall_us": round(statistics.median(single_wall_us), 1),
                 "runs_send_many": [round(rate) for rate in rates["send_many"]],
                 "kicks": sender.sent,
             }
