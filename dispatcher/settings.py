@@ -94,6 +94,18 @@ class Settings(BaseSettings):
     reconcile_grace_s: float = Field(
         default=10.0, ge=0, description="After the read timeout, wait this long before reconciling."
     )
+    max_schedule_ahead_s: float = Field(
+        default=31 * 86400,
+        gt=0,
+        description="A send_at further ahead than this is refused at intake (31 days): no message waits "
+        "longer than anyone plans for.",
+    )
+    send_at_past_tolerance_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="A send_at further in the past than this is refused at intake (to send now, give no "
+        "send_at); one within it is sent at once.",
+    )
     held_campaign_timeout_s: float = Field(
         default=3600.0,
         gt=0,

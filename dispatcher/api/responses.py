@@ -26,6 +26,9 @@ class MessageStatusOut(BaseModel):
     provider: str
     campaign: str | None
     created_at: float = Field(description="Epoch seconds.")
+    deadline: float = Field(
+        description="Epoch seconds: no attempts after it (its send time, or intake, plus its time to live)."
+    )
     attempts: int
     provider_message_id: str | None
     reason: str | None
@@ -43,6 +46,7 @@ class MessageStatusOut(BaseModel):
             provider=status.provider,
             campaign=status.campaign,
             created_at=status.created_at,
+            deadline=status.deadline,
             attempts=status.attempts,
             provider_message_id=status.provider_message_id,
             reason=status.reason,

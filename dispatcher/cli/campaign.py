@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from dispatcher.cli.common import IsoDateTime, dispatcher_from_environment, fail
+from dispatcher.cli.options import deadline_option
 from dispatcher.models.revicom import RevicomSms
 from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.producer import Dispatcher, MessageTemplate
@@ -86,6 +87,7 @@ def _print_counts(counts: Mapping[str, int]) -> None:
 @click.option("--account", help="SMS account (Revicom or Smartswitch) [default: routed].")
 @click.option("--priority", type=click.Choice([BULK_QUEUE, TRANSACTIONAL_QUEUE]), help="[default: bulk]")
 @click.option("--send-at", type=IsoDateTime(), help="Not sent before this (with a time zone).")
+@deadline_option
 @click.option("--webhook-url", help="Status changes of every message are POSTed here.")
 @click.option("--wait", is_flag=True, help="Show delivery progress until every message is final.")
 @click.option(
@@ -98,6 +100,7 @@ def campaign_send(  # noqa: PLR0917 - click passes every option as an argument
     account: str | None,
     priority: str | None,
     send_at: datetime | None,
+    deadline_s: float | None,
     webhook_url: str | None,
     wait: bool,
     timeout: float,
@@ -121,6 +124,7 @@ def campaign_send(  # noqa: PLR0917 - click passes every option as an argument
                 account=account,
                 priority=priority,
                 send_at=send_at,
+                deadline_s=deadline_s,
                 webhook_url=webhook_url,
             )
         click.echo(campaign_id)

@@ -12,6 +12,15 @@ CommandT = TypeVar("CommandT", bound=Callable[..., Any])
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
+#: ``--deadline``: how long after its send time a message may still be attempted.
+deadline_option = click.option(
+    "--deadline",
+    "deadline_s",
+    type=click.FloatRange(min=0, min_open=True),
+    help="No attempts after this many seconds from the send time [default: DISPATCHER_DEFAULT_DEADLINE_S].",
+)
+
+
 def server_options(*, port: int, log_level: str) -> Callable[[CommandT], CommandT]:
     """``--host``, ``--port`` and ``--log-level`` for a command that serves HTTP."""
 

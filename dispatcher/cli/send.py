@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 import click
 
 from dispatcher.cli.common import IsoDateTime, dispatcher_from_environment
+from dispatcher.cli.options import deadline_option
 from dispatcher.models.bsg import BsgRcs
 from dispatcher.models.common import build
 from dispatcher.models.revicom import RevicomFlashCall, RevicomSms, RevicomVoiceCode
@@ -33,6 +34,7 @@ def _delivery_options(command: CommandT) -> CommandT:
                 help="Lane kind [default: transactional].",
             ),
             click.option("--send-at", type=IsoDateTime(), help="Not sent before this (with a time zone)."),
+            deadline_option,
             click.option("--idempotency-key", help="A repeated key returns the first message's id."),
             click.option("--webhook-url", help="Status changes of this message are POSTed here."),
         ]
@@ -49,6 +51,7 @@ def _send(message: Callable[[Dispatcher], Message], **options: Any) -> None:
             account=options["account"],
             priority=options["priority"],
             send_at=options["send_at"],
+            deadline_s=options["deadline_s"],
             idempotency_key=options["idempotency_key"],
             webhook_url=options["webhook_url"],
             fallback=fallback,

@@ -25,6 +25,7 @@ def status_table(status: MessageStatus) -> str:
         ("lane", status.lane),
         ("campaign", status.campaign),
         ("created", _time(status.created_at)),
+        ("deadline", _time(status.deadline)),
         ("attempts", str(status.attempts)),
         ("provider id", status.provider_message_id),
         ("reason", status.reason),

@@ -30,7 +30,7 @@ from dispatcher.pipeline.release import release_committed
 from dispatcher.producer.extras import Delivery, plan_extras, with_native_window
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, priority_class, provider_of_model
-from dispatcher.producer.store_errors import campaign_not_accepted, window_clock, write_may_be_applied
+from dispatcher.producer.store_errors import campaign_not_accepted, write_may_be_applied
 from dispatcher.producer.templates import MessageTemplate, Recipient, Recipients, recipient_rows
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
 from dispatcher.store.intake import Extras
@@ -205,9 +205,7 @@ class CampaignIntake:
             field_prefix="recipients",
             callback_urls=self.dispatcher.callback_urls,
         )
-        return records, plan_extras(
-            messages, records, self.delivery, now=window_clock(self.dispatcher.store, self.delivery)
-        )
+        return records, plan_extras(messages, records, self.delivery)
 
     def _messages(self, chunk: list[Recipient], first_row: int) -> list[Message]:
         messages: list[Message] = []

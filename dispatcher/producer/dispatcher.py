@@ -29,13 +29,13 @@ from dispatcher.callbacks.urls import callback_url
 from dispatcher.errors import InvalidMessage, Problem
 from dispatcher.models.bsg import BsgRcs
 from dispatcher.producer.campaigns import CampaignIntake
-from dispatcher.producer.extras import Delivery, SmsFallback, plan_extras, with_native_window
+from dispatcher.producer.extras import Delivery, ScheduleLimits, SmsFallback, plan_extras, with_native_window
 from dispatcher.producer.fallback import fallback_sms
 from dispatcher.producer.ids import new_message_ids
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, Router
 from dispatcher.producer.status import MessageStatus
-from dispatcher.producer.store_errors import intake_failure, window_clock
+from dispatcher.producer.store_errors import call_clock, intake_failure
 from dispatcher.producer.templates import MessageTemplate, Recipients
 from dispatcher.producer.windows import SendingWindow
 from dispatcher.providers.revicom import RevicomAdapter
@@ -131,9 +131,7 @@ class Dispatcher:
         fallbacks = None
         if fallback is not None:
             fallbacks = {records[0].id: (self._fallback_sms(message, fallback), fallback.deadline_s)}
-        extras = plan_extras(
-            [message], records, delivery, now=window_clock(self.store, delivery), fallbacks=fallbacks
-        )
+        extras = plan_extras([message], records, delivery, fallbacks=fallbacks)
         return self._store(records, extras=extras)[0]
 
     def send_many(
@@ -168,7 +166,7 @@ class Dispatcher:
             idempotency_keys=idempotency_keys,
             callback_urls=self.callback_urls,
         )
-        extras = plan_extras(messages, records, delivery, now=window_clock(self.store, delivery))
+        extras = plan_extras(messages, records, delivery)
         return self._store(records, extras=extras)
 
     def _store(self, records: Sequence[NewMessage], *, extras: Mapping[str, Extras]) -> list[str]:
@@ -200,6 +198,11 @@ class Dispatcher:
             window=window,
             webhook_url=webhook_url,
             default_webhook_url=self.settings.webhook_url,
+            limits=ScheduleLimits(
+                ahead_s=self.settings.max_schedule_ahead_s,
+                past_tolerance_s=self.settings.send_at_past_tolerance_s,
+            ),
+            clock=lambda: call_clock(self.store),
         )
 
     def _fallback_sms(self, message: Message, fallback: SmsFallback) -> NewMessage:

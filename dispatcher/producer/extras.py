@@ -3,7 +3,7 @@ time, sending window), its RCS → SMS fallback and whether its status changes g
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +36,15 @@ class SmsFallback:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleLimits:
+    """How far ahead a send time may be, and how far behind (``Settings.max_schedule_ahead_s``,
+    ``Settings.send_at_past_tolerance_s``)."""
+
+    ahead_s: float
+    past_tolerance_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Delivery:
     """A call's when-and-where options, checked."""
 
@@ -44,6 +53,9 @@ class Delivery:
     webhook_url: str | None = None
     #: Whether status changes go anywhere (a webhook here, on the campaign or by default).
     watch: bool = False
+    #: Redis' clock when the options were checked, for a call whose messages wait for a time (a
+    #: send time or a window); None otherwise (nothing else needs it).
+    now: float | None = None
 
     @classmethod
     def checked(
@@ -53,15 +65,45 @@ class Delivery:
         window: SendingWindow | None,
         webhook_url: str | None,
         default_webhook_url: str | None,
+        limits: ScheduleLimits,
+        clock: Callable[[], float],
     ) -> Delivery:
+        """The options, or InvalidMessage naming the broken one. ``clock``: Redis' clock, read only
+        when there is a send time or a window."""
         if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
             raise InvalidMessage([Problem("webhook_url", webhook_url, "must be an http(s) URL")])
+        at = _epoch("send_at", send_at)
+        now = clock() if at is not None or window is not None else None
+        if at is not None and now is not None:
+            _check_send_time(send_at, at, now=now, limits=limits)
         return cls(
-            send_at=_epoch("send_at", send_at),
+            send_at=at,
             window=window,
             webhook_url=webhook_url,
             watch=webhook_url is not None or default_webhook_url is not None,
+            now=now,
         )
+
+
+def _check_send_time(given: object, at: float, *, now: float, limits: ScheduleLimits) -> None:
+    """A send time beyond the horizon, or further in the past than the tolerance, is refused: the
+    first would wait longer than anyone plans for, the second is most likely a mistake (to send
+    now, give no send time)."""
+    shown = given.isoformat() if isinstance(given, datetime) else given
+    if at > now + limits.ahead_s:
+        rule = f"must be at most {_duration(limits.ahead_s)} ahead (DISPATCHER_MAX_SCHEDULE_AHEAD_S)"
+        raise InvalidMessage([Problem("send_at", shown, rule)])
+    if at < now - limits.past_tolerance_s:
+        rule = f"is {_duration(now - at)} in the past; leave send_at out to send now"
+        raise InvalidMessage([Problem("send_at", shown, rule)])
+
+
+def _duration(seconds: float) -> str:
+    """``31 days``, ``5 h``, ``12 min``, ``40 s``: how far a time is, for a person."""
+    for unit_s, name in ((86400, " days"), (3600, " h"), (60, " min")):
+        if seconds >= 2 * unit_s:
+            return f"{seconds / unit_s:.0f}{name}"
+    return f"{seconds:.0f} s"
 
 
 def _epoch(field: str, value: datetime | float | None) -> float | None:
@@ -95,18 +137,18 @@ def with_native_window(message: Any, window: SendingWindow | None) -> Any:
     )
 
 
-def release_at(message: object, delivery: Delivery, *, now: float | None) -> float | None:
+def release_at(message: object, delivery: Delivery) -> float | None:
     """When the message may go to its lane: its send time, or the first opening of its sending
     window from then on (None: at once). The store compares it with Redis' clock (a time already
-    passed: at once) and with the message's deadline (a later one: it expires instead of going).
+    passed: at once) and counts the message's deadline from it.
 
-    ``now``: Redis' clock, needed (and only then given) to find the next opening of a window this
-    message waits for itself (Revicom SMS/VK carry their window to the provider)."""
+    A window the message waits for itself (Revicom SMS/VK carry theirs to the provider) opens next
+    after the later of the send time and ``delivery.now``."""
     if delivery.window is None or isinstance(message, _NATIVE_WINDOW):
         return delivery.send_at
-    if now is None:
-        raise ValueError("release_at: a sending window needs the current time")
-    start = datetime.fromtimestamp(max(now, delivery.send_at or now), UTC)
+    if delivery.now is None:
+        raise ValueError("release_at: a sending window needs the time it was checked at")
+    start = datetime.fromtimestamp(max(delivery.now, delivery.send_at or delivery.now), UTC)
     return delivery.window.next_open(start, zone_of(destination(message))).timestamp()
 
 
@@ -115,15 +157,13 @@ def plan_extras(
     records: Sequence[NewMessage],
     delivery: Delivery,
     *,
-    now: float | None,
     fallbacks: Mapping[str, tuple[NewMessage, float]] | None = None,
 ) -> dict[str, Extras]:
-    """Extras per record id (only those that have any). ``now``: Redis' clock where the delivery
-    has a window (see ``release_at``), else None. ``fallbacks``: record id -> (its SMS, seconds
-    after its send time by which delivered/read must come)."""
+    """Extras per record id (only those that have any). ``fallbacks``: record id -> (its SMS,
+    seconds after its send time by which delivered/read must come)."""
     planned: dict[str, Extras] = {}
     for message, record in zip(messages, records, strict=True):
-        at = release_at(message, delivery, now=now)
+        at = release_at(message, delivery)
         fields: dict[str, str] = {}
         if delivery.webhook_url is not None:
             fields["wh"] = delivery.webhook_url

@@ -16,6 +16,8 @@ class MessageStatus:
     provider: str
     campaign: str | None
     created_at: float
+    #: No attempts after this (epoch s): its send time (or intake) plus its time to live.
+    deadline: float
     attempts: int
     provider_message_id: str | None
     reason: str | None
@@ -40,6 +42,7 @@ class MessageStatus:
             provider=record.provider,
             campaign=record.campaign,
             created_at=record.created_at,
+            deadline=record.deadline,
             attempts=record.attempts,
             provider_message_id=record.provider_message_id,
             reason=record.reason,

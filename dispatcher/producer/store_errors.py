@@ -1,6 +1,6 @@
 """Redis errors of an intake call, said the way the error tree says them (``dispatcher.errors``):
 which ids the call stored, which it may have stored, and that nothing else was; and the one read of
-Redis' clock an intake call may need.
+Redis' clock an intake call may need (to check a send time, or find a window's next opening).
 
 What a Redis error tells about a write: a refusal (maxmemory, a replica, a server still loading, bad
 credentials) means it was not applied; the store's scripts are refused at their first write, never
@@ -15,7 +15,6 @@ from collections.abc import Sequence
 import redis
 
 from dispatcher.errors import StoreError, StoreFull, StoreOutcomeUnknown, StoreUnavailable
-from dispatcher.producer.extras import Delivery
 from dispatcher.store import Store
 
 #: Connection errors redis-py raises for a request Redis certainly did not run.
@@ -62,12 +61,6 @@ def intake_failure(
         accepted=accepted,
         campaign=campaign,
     )
-
-
-def window_clock(store: Store, delivery: Delivery) -> float | None:
-    """Redis' clock when the call's messages may wait for a sending window (its next opening is
-    found from now: ``dispatcher.producer.extras.release_at``), else None: nothing else needs it."""
-    return call_clock(store) if delivery.window is not None else None
 
 
 def call_clock(store: Store) -> float:

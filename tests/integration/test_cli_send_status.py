@@ -141,3 +141,26 @@ def test_every_command_has_help_with_an_example(command: list[str]) -> None:
 
     assert result.exit_code == 0
     assert "Example" in result.output
+
+
+def test_a_deadline_given_on_the_command_line_counts_from_the_send_time(env: dict[str, str]) -> None:
+    message_id = sent_id(
+        run(
+            env,
+            "send",
+            "sms",
+            "--to",
+            "+79161234567",
+            "--sender",
+            "SHOP",
+            "--text",
+            "Hi",
+            "--deadline",
+            "600",
+        )
+    )
+
+    document = state_of(env, message_id)
+
+    assert document["deadline"] == pytest.approx(float(document["created_at"]) + 600, abs=0.01)  # type: ignore[arg-type]
+    assert "deadline      " in run(env, "status", message_id).stdout

@@ -11,6 +11,7 @@ import pytest
 
 from dispatcher import Dispatcher
 from dispatcher.accounts import Account
+from dispatcher.errors import InvalidMessage
 from dispatcher.models.revicom import RevicomSms
 from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.producer.windows import SendingWindow, zone_of
@@ -95,3 +96,43 @@ def test_a_smartswitch_sms_outside_its_window_waits_until_it_opens(
     store._client.zadd(store._keys.scheduled, {message_id: time.time()})
     wait_for(lambda: dispatcher.status(message_id).state == "submitted", timeout_s=10, what="sent once open")  # type: ignore[union-attr]
     assert len(sim.requests(path=SMARTSWITCH_SEND)) == 1
+
+
+def test_a_message_scheduled_days_ahead_keeps_its_whole_time_to_live_from_its_send_time(
+    store: Store, accounts: dict[str, Account], sim: SimulatorClient, pipeline: PipelineProcesses
+) -> None:
+    # Before, the deadline counted from intake: a send_at beyond it was clamped to the deadline and
+    # the message expired unsent.
+    pipeline.start_worker()
+    pipeline.start_beat()
+    dispatcher = Dispatcher(store, accounts, pipeline.settings, tasks=pipeline.tasks)
+    send_at = store.now() + 3 * 86400
+
+    message_id = dispatcher.send(sms(numbers(1)[0]), send_at=send_at, deadline_s=3600)
+
+    record = store.get(message_id)
+    assert record is not None
+    assert record.state == "scheduled"
+    assert record.deadline == pytest.approx(send_at + 3600, abs=0.01)
+    assert store.next_release_at() == pytest.approx(send_at, abs=0.01)
+    # Three days pass for the schedule: its release time comes now, as the clock would bring it.
+    store._client.zadd(store._keys.scheduled, {message_id: store.now()})
+    wait_for(
+        lambda: dispatcher.status(message_id).state == "submitted", timeout_s=15, what="sent at its time"
+    )  # type: ignore[union-attr]
+    assert len(sim.requests(path=REVICOM_SEND)) == 1
+
+
+def test_a_send_time_beyond_the_horizon_or_long_past_is_refused_and_nothing_stored(
+    store: Store, accounts: dict[str, Account], pipeline: PipelineProcesses
+) -> None:
+    dispatcher = Dispatcher(store, accounts, pipeline.settings, tasks=pipeline.tasks)
+    now = store.now()
+
+    for send_at, rule in ((now + 40 * 86400, "at most 31 days ahead"), (now - 3600, "in the past")):
+        with pytest.raises(InvalidMessage) as refused:
+            dispatcher.send(sms(numbers(1)[0]), send_at=send_at)
+        assert [problem.field for problem in refused.value.problems] == ["send_at"]
+        assert rule in refused.value.problems[0].rule
+    assert store.next_release_at() is None
+    assert store.lane_depth("revicom:transactional") == 0

@@ -4,9 +4,9 @@
 -- a script at its first write, never after it).
 -- KEYS[1] {P}:lanes   KEYS[2] {P}:sched   KEYS[3] {P}:fbdue   KEYS[4] {P}:wh:watch
 -- ARGV[1..2] prelude (root, retention s)
--- ARGV[3] JSON array, 8 strings per message: id, lane, provider, wire, ttl (s: its deadline is
---         NOW + ttl), campaign or '', idempotency key or '', channel or ''  (one argument: redis-py packs
---         7,000 separate arguments slower than Redis stores the messages)
+-- ARGV[3] JSON array, 8 strings per message: id, lane, provider, wire, ttl (s: its deadline is its
+--         send time -- "at" below, or NOW -- plus ttl), campaign or '', idempotency key or '', channel
+--         or ''  (one argument: redis-py packs 7,000 separate arguments slower than Redis stores them)
 -- ARGV[4] '1' to hold the messages out of their lanes (a campaign still being checked; its ids
 --         are in the campaign's id list and go to the lane with release_campaign), else '0'
 -- ARGV[5] JSON object of extras by message id, or '' for none:
@@ -14,9 +14,8 @@
 --    delivered/read must come, else the SMS fallback is claimed, "watch": true,
 --    "fo": RCS id this SMS is the fallback of}   (each member optional)
 --   A message whose "at" is after NOW is moved 'queued' -> 'scheduled' and waits in {P}:sched, in no
---   lane, until "at" or its deadline, whichever comes first; one whose "at" has passed by Redis' clock
---   goes to its lane like any other. "fo" links the SMS to its RCS message and closes that message's
---   fallback claim in {P}:fbdue.
+--   lane, until "at"; one whose "at" has passed by Redis' clock goes to its lane like any other.
+--   "fo" links the SMS to its RCS message and closes that message's fallback claim in {P}:fbdue.
 -- Returns a flat list position (0-based), existing id for each message whose idempotency key is
 -- known (nothing is stored for it); every other message keeps its own id. An id already present is
 -- never overwritten and gets nothing of its extras again: calling twice with the same messages
@@ -38,9 +37,8 @@ local function append(groups, name, id)
   group[#group + 1] = id
 end
 
--- The extras of a message just stored (deadline: epoch s); returns true when it waits for its send time.
-local function apply_extras(key, id, extras, deadline)
-  local at = extras.at and math.min(extras.at, deadline)
+-- The extras of a message just stored (at: its send time, or nil); returns true when it waits for it.
+local function apply_extras(key, id, extras, at)
   if extras.f then
     redis.call('HSET', key, unpack(extras.f))
   end
@@ -74,7 +72,10 @@ for i = 1, #flat, 8 do
     local key = ROOT .. 'm:' .. id
     if redis.call('EXISTS', key) == 0 then
       local lane, provider, campaign, channel = flat[i + 1], flat[i + 2], flat[i + 5], flat[i + 7]
-      local deadline = NOW + tonumber(flat[i + 4])
+      local extras = all_extras[id]
+      local at = extras and extras.at
+      -- Counted from the send time: a message scheduled days ahead has its whole time to live then.
+      local deadline = math.max(at or NOW, NOW) + tonumber(flat[i + 4])
       local fields = {'HSET', key, 'st', 'queued', 'ln', lane, 'pv', provider, 'w', flat[i + 3],
         'ct', created_at, 'dl', string.format('%.3f', deadline), 'at', '0', 'h', intake_event}
       if channel ~= '' then
@@ -95,8 +96,7 @@ for i = 1, #flat, 8 do
         redis.call('SET', ROOT .. 'idem:' .. idem, id)
       end
       redis.call(unpack(fields))
-      local extras = all_extras[id]
-      local waits = extras and apply_extras(key, id, extras, deadline)
+      local waits = extras and apply_extras(key, id, extras, at)
       if not (hold or waits) then
         append(lane_ids, lane, id)
       end
