@@ -10,6 +10,8 @@ accept, goes through the full parse, so the two paths cannot disagree on what is
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 from dispatcher.numbering import is_valid_e164_digits
@@ -22,31 +24,63 @@ class InvalidPhoneNumber(ValueError):
     """The text is not a valid international phone number; the message says why."""
 
 
+#: What people type between digits, and nothing else may be dropped: spaces, dashes, brackets.
+_FORMATTING = re.compile(r"[\s\-()]")
+_DIGITS = re.compile(r"[0-9]+")
+
+
 def normalize_msisdn(raw: str, *, default_region: str | None = None) -> str:
     """Return the number as E.164 digits without ``+``, or raise ``InvalidPhoneNumber``.
 
-    Accepts ``+14085553911``, ``14085553911``, ``00 1 (408) 555-3911`` and, with a
-    ``default_region``, national forms. Numbers must be valid for their region, not merely possible.
+    A number written internationally (``+14085553911``, ``14085553911``, ``00 1 (408) 555-3911``)
+    keeps exactly the digits written: only spaces, dashes, brackets and a leading ``+`` or ``00``
+    are removed, and a number that would need any other change (a national prefix left after the
+    country code, a digit too many) is refused with what it would have to be, never rewritten. With
+    a ``default_region``, a number written nationally (without ``+`` or ``00``) follows that
+    region's dialling rule (``8 916 123-45-67`` in RU is ``79161234567``). Numbers must be valid for
+    their region, not merely possible.
     """
     text = raw.strip()
     if not text:
         raise InvalidPhoneNumber("must not be empty")
-    digits = text[1:] if text.startswith("+") else text
-    if (default_region is None or text.startswith("+")) and is_valid_e164_digits(digits):
+    if default_region is not None and not text.startswith(("+", "00")):
+        return _national(text, default_region)
+    written = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+    digits = _FORMATTING.sub("", written)
+    if not _DIGITS.fullmatch(digits):
+        raise InvalidPhoneNumber("may hold only digits, spaces, dashes, brackets and a leading + or 00")
+    if len(digits) > MAX_E164_DIGITS:
+        raise InvalidPhoneNumber(f"has {len(digits)} digits: E.164 allows at most {MAX_E164_DIGITS}")
+    if is_valid_e164_digits(digits):
         return digits
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    elif default_region is None and not text.startswith("+"):
-        text = "+" + text
     try:
-        number = phonenumbers.parse(text, default_region)
+        number: phonenumbers.PhoneNumber | None = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        if text.startswith(("+", "00")):
+            raise InvalidPhoneNumber(
+                "is not a valid number for any country (E.164: country code and national number)"
+            )
+        # No + or 00: most likely a national number, which needs its country code (or a region).
+        raise InvalidPhoneNumber(
+            "is not a valid international number: written nationally? Give it with its country code "
+            "(+7 916 123-45-67), or give the default region the number belongs to"
+        )
+    # national_significant_number keeps the leading zeros of Italian-style numbers.
+    valid = f"{number.country_code}{phonenumbers.national_significant_number(number)}"
+    if valid != digits:
+        raise InvalidPhoneNumber(f"is not valid as written; the valid number nearest to it is +{valid}")
+    return digits
+
+
+def _national(text: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhoneNumber(f"is not a phone number ({exc._msg})") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidPhoneNumber(
-            "is not a valid number for any country (E.164: country code and national number)"
-        )
-    # national_significant_number keeps the leading zeros of Italian-style numbers.
+        raise InvalidPhoneNumber(f"is not a valid number in region {region}")
     return f"{number.country_code}{phonenumbers.national_significant_number(number)}"
 
 

@@ -24,10 +24,25 @@ def test_national_form_needs_a_region() -> None:
     assert normalize_msisdn("020 7946 0958", default_region="GB") == "442079460958"
 
 
-@pytest.mark.parametrize("raw", ["", "   ", "123", "not a number", "+1 555", "+999 1234567"])
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "123", "not a number", "+1 555", "+999 1234567", "+7 916 123.45.67"]
+)
 def test_invalid_numbers_are_refused_with_a_reason(raw: str) -> None:
     with pytest.raises(InvalidPhoneNumber, match=r"\w"):
         normalize_msisdn(raw)
+
+
+def test_more_than_15_digits_is_refused_never_shortened() -> None:
+    # Before, 17 digits were parsed as +49 0 2010..., the 0 dropped, and a 16-digit number stored.
+    with pytest.raises(InvalidPhoneNumber, match=r"has 17 digits: E\.164 allows at most 15"):
+        normalize_msisdn("49020100000000000")
+
+
+def test_a_national_number_without_a_region_gets_a_hint_not_a_parser_message() -> None:
+    with pytest.raises(InvalidPhoneNumber, match="written nationally") as refused:
+        normalize_msisdn("8 (916) 123-45-67")
+    assert "plus" not in str(refused.value)
+    assert normalize_msisdn("8 (916) 123-45-67", default_region="RU") == "79161234567"
 
 
 def test_masked_number_keeps_only_prefix_and_last_two_digits() -> None:

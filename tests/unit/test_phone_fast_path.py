@@ -61,21 +61,25 @@ def test_fast_check_never_accepts_what_phonenumbers_refuses_or_normalises_differ
     assert 5_000 < accepted < len(sample) - 5_000
 
 
-def test_normalize_gives_the_full_parse_result_for_every_sampled_number() -> None:
+def test_normalize_keeps_the_digits_written_or_refuses_for_every_sampled_number() -> None:
+    # Valid as written: kept. Valid only after phonenumbers changes a digit, or not at all: refused.
     for digits in _sample(5_000):
         expected = _full_parse(digits)
         for form in (digits, "+" + digits):
-            if expected is None:
+            if expected == digits:
+                assert normalize_msisdn(form) == digits, form
+            else:
                 with pytest.raises(InvalidPhoneNumber):
                     normalize_msisdn(form)
-            else:
-                assert normalize_msisdn(form) == expected, form
 
 
-def test_a_national_prefix_after_the_country_code_still_takes_the_full_parse() -> None:
-    # Germany's trunk prefix 0 written after +49: the parser strips it, the fast path refuses the form.
+def test_a_national_prefix_after_the_country_code_is_refused_naming_the_number_meant() -> None:
+    # Germany's trunk prefix 0 written after +49: the parser would strip it; we never change a digit.
     assert not is_valid_e164_digits("49030093874")
-    assert normalize_msisdn("49030093874") == "4930093874"
+    with pytest.raises(
+        InvalidPhoneNumber, match=r"not valid as written; the valid number nearest to it is \+4930093874"
+    ):
+        normalize_msisdn("49030093874")
 
 
 def test_formatted_and_national_input_still_work() -> None:
