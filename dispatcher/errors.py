@@ -5,6 +5,7 @@
     DispatcherError
     ├── ConfigurationError            settings or providers file unusable: fix the deployment
     ├── InvalidMessage                a producer's input breaks a rule: refuse it, store nothing
+    │   ├── IdempotencyConflict           an idempotency key reused for a different request (409)
     │   └── InvalidCallback               a provider's callback body we cannot read: answer 4xx, log
     ├── StoreError                    the store (Redis) did not take an intake call; `accepted` names
     │   │                             the ids it did take before that (earlier chunks of the call)
@@ -70,6 +71,17 @@ class InvalidMessage(DispatcherError, ValueError):
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(str(problem) for problem in self.problems))
+
+
+class IdempotencyConflict(InvalidMessage):
+    """An idempotency key (or a campaign id) already stands for a different request: nothing of the
+    conflicting messages was stored. ``existing``: the id the key stands for; ``accepted``: ids an
+    earlier chunk of the same call stored (normally none)."""
+
+    def __init__(self, problems: Sequence[Problem], *, existing: str, accepted: Sequence[str] = ()) -> None:
+        super().__init__(problems)
+        self.existing = existing
+        self.accepted = tuple(accepted)
 
 
 class InvalidCallback(InvalidMessage):

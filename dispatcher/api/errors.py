@@ -24,7 +24,14 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from dispatcher.api.requests import BATCH, CHANNELS, ONE
-from dispatcher.errors import InvalidMessage, Problem, StoreError, StoreFull, StoreOutcomeUnknown
+from dispatcher.errors import (
+    IdempotencyConflict,
+    InvalidMessage,
+    Problem,
+    StoreError,
+    StoreFull,
+    StoreOutcomeUnknown,
+)
 from dispatcher.models.common import reportable
 
 log = logging.getLogger(__name__)
@@ -51,11 +58,11 @@ class ProblemOut(BaseModel):
 class ErrorDetail(BaseModel):
     code: str = Field(
         description="Machine-readable: invalid_request, unauthorized, not_found, unavailable, store_full, "
-        "outcome_unknown, ..."
+        "outcome_unknown, conflict, ..."
     )
     message: str
     problems: list[ProblemOut] = Field(default_factory=list)
-    # The store's failures (503) only:
+    # The store's failures (503), and a conflict (409) met after earlier chunks were stored:
     accepted: list[str] | None = Field(
         default=None,
         description="Ids of messages this failed request stored all the same (they will go out).",
@@ -79,12 +86,16 @@ def error_response(
     problems: Sequence[Problem] = (),
     *,
     store_error: StoreError | None = None,
+    accepted: Sequence[str] | None = None,
 ) -> JSONResponse:
+    """``accepted``: ids the failed call stored all the same (a store error gives its own)."""
+    if store_error is not None:
+        accepted = store_error.accepted
     detail = ErrorDetail(
         code=code,
         message=message,
         problems=[ProblemOut(field=p.field, value=_echo(p.value), rule=p.rule) for p in problems],
-        accepted=list(store_error.accepted) if store_error else None,
+        accepted=list(accepted) if accepted is not None else None,
         unknown=list(store_error.unknown) if store_error else None,
         campaign=store_error.campaign if store_error else None,
     )
@@ -101,6 +112,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(IdempotencyConflict, _conflict)
     app.add_exception_handler(InvalidMessage, _invalid_message)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(StoreError, _store_error)
@@ -136,6 +148,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     problems = problems_of(exc.errors())
     log.info("%s %s: refused: %s", request.method, request.url.path, _fields(problems))
     return error_response(422, "invalid_request", "the request breaks the rules listed in problems", problems)
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, IdempotencyConflict)
+    log.info("%s %s: refused: idempotency key reused for another request", request.method, request.url.path)
+    stored = "the messages in accepted were stored before it" if exc.accepted else "nothing was stored"
+    message = f"the idempotency key stands for another request (message {exc.existing}); {stored}"
+    return error_response(409, "conflict", message, exc.problems, accepted=exc.accepted or None)
 
 
 async def _invalid_message(request: Request, exc: Exception) -> JSONResponse:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, HTTPException, params
+from fastapi import APIRouter, Body, Header, HTTPException, Response, params
 from starlette.concurrency import run_in_threadpool
 
 from dispatcher.api.errors import error_responses
 from dispatcher.api.requests import BsgRcsRequest, MessageBatch, SendBody, channel_message, sms_fallback
 from dispatcher.api.responses import MessagesAccepted, MessageStatusOut
 from dispatcher.producer import Dispatcher
+from dispatcher.store.intake import StoredIds
+
+#: Set on an answer that replays an earlier request with the same Idempotency-Key.
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 IdempotencyKey = Annotated[
     str | None,
@@ -18,8 +22,9 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=1,
         max_length=200,
-        description="Sending again with the same key returns the first call's ids and stores nothing "
-        "(a batch: message i gets the key `<key>:<i>`).",
+        description="Sending again with the same key and the same body returns the first call's ids, stores "
+        "nothing and answers `Idempotent-Replayed: true`; with another body it is refused (409). A batch: "
+        "message i gets the key `<key>:<i>`.",
     ),
 ]
 
@@ -30,13 +35,17 @@ def messages_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
     @router.post(
         "",
         status_code=202,
-        responses=error_responses(401, 422, 503),
+        responses=error_responses(401, 409, 422, 503),
         summary="Send one message, or a batch (an object with `messages`)",
     )
     async def send(
-        body: Annotated[SendBody, Body()], idempotency_key: IdempotencyKey = None
+        body: Annotated[SendBody, Body()], response: Response, idempotency_key: IdempotencyKey = None
     ) -> MessagesAccepted:
-        return MessagesAccepted(ids=await run_in_threadpool(_send, dispatcher, body, idempotency_key))
+        accepted = await run_in_threadpool(_send, dispatcher, body, idempotency_key)
+        if idempotency_key is not None and all(accepted.replayed):
+            # Stripe's header: this answer is the first request's, and nothing new was stored.
+            response.headers[REPLAYED_HEADER] = "true"
+        return MessagesAccepted(ids=accepted)
 
     @router.get(
         "/{message_id}",
@@ -52,7 +61,7 @@ def messages_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
     return router
 
 
-def _send(dispatcher: Dispatcher, body: SendBody, idempotency_key: str | None) -> list[str]:
+def _send(dispatcher: Dispatcher, body: SendBody, idempotency_key: str | None) -> StoredIds:
     if isinstance(body, MessageBatch):
         keys = (
             None if idempotency_key is None else [f"{idempotency_key}:{i}" for i in range(len(body.messages))]
@@ -61,8 +70,6 @@ def _send(dispatcher: Dispatcher, body: SendBody, idempotency_key: str | None) -
             [channel_message(item) for item in body.messages], idempotency_keys=keys, **body.send_kwargs()
         )
     fallback = sms_fallback(body) if isinstance(body, BsgRcsRequest) else None
-    return [
-        dispatcher.send(
-            channel_message(body), idempotency_key=idempotency_key, fallback=fallback, **body.send_kwargs()
-        )
-    ]
+    return dispatcher.send_with_receipt(
+        channel_message(body), idempotency_key=idempotency_key, fallback=fallback, **body.send_kwargs()
+    )

@@ -26,13 +26,13 @@ from celery import Celery
 
 from dispatcher.accounts import Account, RevicomAccount, load_accounts
 from dispatcher.callbacks.urls import callback_url
-from dispatcher.errors import InvalidMessage, Problem
+from dispatcher.errors import IdempotencyConflict, InvalidMessage, Problem
 from dispatcher.models.bsg import BsgRcs
 from dispatcher.producer.campaigns import CampaignIntake
 from dispatcher.producer.extras import Delivery, ScheduleLimits, SmsFallback, plan_extras, with_native_window
 from dispatcher.producer.fallback import fallback_sms
 from dispatcher.producer.ids import new_message_ids
-from dispatcher.producer.intake import prepare
+from dispatcher.producer.intake import call_options, prepare
 from dispatcher.producer.routing import Message, Router
 from dispatcher.producer.status import MessageStatus
 from dispatcher.producer.store_errors import call_clock, intake_failure
@@ -42,7 +42,7 @@ from dispatcher.providers.revicom import RevicomAdapter
 from dispatcher.providers.revicom_wire import MAX_UUIDS_PER_STOP, StopResult
 from dispatcher.settings import Settings, load_settings
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
-from dispatcher.store.intake import Extras
+from dispatcher.store.intake import Extras, StoredIds
 from dispatcher.store.states import CANCELLED, SUBMITTED
 from dispatcher.taskqueue import TRANSACTIONAL_QUEUE, TaskSender, celery_config, split_lane, try_kick
 
@@ -112,8 +112,37 @@ class Dispatcher:
 
         ``send_at`` (aware datetime or epoch s): not sent before. ``window``: local hours/days of
         the subscriber (Revicom applies it; other messages wait for it). ``webhook_url``: status
-        changes are POSTed there. ``fallback``: an RCS message's SMS stand-in.
+        changes are POSTed there. ``fallback``: an RCS message's SMS stand-in. ``idempotency_key``:
+        sent again with the same message and options, the key gives back the first call's id and
+        stores nothing; with anything different, it raises IdempotencyConflict.
         """
+        return self.send_with_receipt(
+            message,
+            account=account,
+            priority=priority,
+            idempotency_key=idempotency_key,
+            deadline_s=deadline_s,
+            send_at=send_at,
+            window=window,
+            webhook_url=webhook_url,
+            fallback=fallback,
+        )[0]
+
+    def send_with_receipt(
+        self,
+        message: Message,
+        *,
+        account: str | None = None,
+        priority: str | None = None,
+        idempotency_key: str | None = None,
+        deadline_s: float | None = None,
+        send_at: datetime | float | None = None,
+        window: SendingWindow | None = None,
+        webhook_url: str | None = None,
+        fallback: SmsFallback | None = None,
+    ) -> StoredIds:
+        """``send``, answering ``[id]`` with ``replayed`` telling whether the idempotency key gave
+        back an earlier call's message (what the HTTP API's ``Idempotent-Replayed`` header says)."""
         delivery = self._delivery(send_at, window, webhook_url)
         message = with_native_window(message, window)
         records = prepare(
@@ -127,12 +156,21 @@ class Dispatcher:
             now=time.time(),
             idempotency_keys=[idempotency_key],
             callback_urls=self.callback_urls,
+            options=call_options(
+                account=account,
+                priority=priority,
+                deadline_s=deadline_s,
+                send_at=delivery.send_at,
+                window=window,
+                webhook_url=webhook_url,
+                fallback=fallback,
+            ),
         )
         fallbacks = None
         if fallback is not None:
             fallbacks = {records[0].id: (self._fallback_sms(message, fallback), fallback.deadline_s)}
         extras = plan_extras([message], records, delivery, fallbacks=fallbacks)
-        return self._store(records, extras=extras)[0]
+        return self._store(records, extras=extras)
 
     def send_many(
         self,
@@ -145,11 +183,13 @@ class Dispatcher:
         send_at: datetime | float | None = None,
         window: SendingWindow | None = None,
         webhook_url: str | None = None,
-    ) -> list[str]:
-        """Accept messages (bulk unless ``priority`` says otherwise); ids in order.
+    ) -> StoredIds:
+        """Accept messages (bulk unless ``priority`` says otherwise); ids in order (``replayed``
+        tells which came back for a known idempotency key).
 
         All of them are checked first: one broken message raises InvalidMessage (naming each by
-        index) and none is stored. For a known idempotency key the original id comes back.
+        index) and none is stored. For a known idempotency key the original id comes back (the
+        same message and options) or IdempotencyConflict is raised (anything different).
         ``send_at``, ``window``, ``webhook_url``: as for ``send``, for every message.
         """
         delivery = self._delivery(send_at, window, webhook_url)
@@ -165,16 +205,26 @@ class Dispatcher:
             now=time.time(),
             idempotency_keys=idempotency_keys,
             callback_urls=self.callback_urls,
+            options=call_options(
+                account=account,
+                priority=priority,
+                deadline_s=deadline_s,
+                send_at=delivery.send_at,
+                window=window,
+                webhook_url=webhook_url,
+            ),
         )
         extras = plan_extras(messages, records, delivery)
         return self._store(records, extras=extras)
 
-    def _store(self, records: Sequence[NewMessage], *, extras: Mapping[str, Extras]) -> list[str]:
-        ids: list[str] = []
+    def _store(self, records: Sequence[NewMessage], *, extras: Mapping[str, Extras]) -> StoredIds:
+        ids = StoredIds()
         for start in range(0, len(records), INTAKE_CHUNK):
             chunk = records[start : start + INTAKE_CHUNK]
             try:
-                ids += self.store.add_messages(chunk, extras=extras)
+                ids.extend_with(self.store.add_messages(chunk, extras=extras))
+            except IdempotencyConflict as exc:
+                raise IdempotencyConflict(exc.problems, existing=exc.existing, accepted=ids) from None
             except redis.RedisError as exc:
                 raise intake_failure(exc, accepted=ids, attempted=[record.id for record in chunk]) from exc
             # Kick per chunk: a large call starts sending while the rest is still being stored. Which

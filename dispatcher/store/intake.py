@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from dispatcher.errors import IdempotencyConflict, Problem
 from dispatcher.store.base import StoreBase
 from dispatcher.store.records import NewMessage, decoded
 
@@ -55,6 +56,7 @@ def intake_args(
             message.campaign or "",
             message.idempotency_key or "",
             message.channel,
+            message.request_digest,
         ]
     entries = {
         message.id: _entry(extra)
@@ -64,12 +66,41 @@ def intake_args(
     return [*prelude, orjson.dumps(flat), "1" if hold else "0", orjson.dumps(entries) if entries else ""]
 
 
-def stored_ids(chunk: Sequence[NewMessage], known: Sequence[bytes]) -> list[str]:
-    """The ids of a chunk after ``add_messages.lua``: the existing id where an idempotency key was known."""
-    chunk_ids = [message.id for message in chunk]
-    for position, existing_id in zip(known[::2], known[1::2], strict=True):
-        chunk_ids[int(position)] = decoded(existing_id)
-    return chunk_ids
+class StoredIds(list[str]):
+    """The ids an intake returned, in order, and which of them are replays: an idempotency key
+    already known, for the same request, gave back the id it stands for (nothing was stored)."""
+
+    def __init__(self, ids: Sequence[str] = (), replayed: Sequence[bool] = ()) -> None:
+        super().__init__(ids)
+        self.replayed = list(replayed) or [False] * len(ids)
+
+    def extend_with(self, more: StoredIds) -> None:
+        self.extend(more)
+        self.replayed += more.replayed
+
+
+def stored_ids(chunk: Sequence[NewMessage], reply: Sequence[bytes], *, accepted: Sequence[str]) -> StoredIds:
+    """The ids of a chunk after ``add_messages.lua`` (the existing id where an idempotency key was
+    known); raises IdempotencyConflict when a key stands for a different request. ``accepted``: ids
+    of the call's earlier chunks, which the error names."""
+    conflicts = int(reply[0])
+    if conflicts:
+        position, existing = int(reply[1]), decoded(reply[2])
+        message = chunk[position]
+        rule = (
+            f"already stands for another request (message {existing}): an idempotency key may be sent "
+            "again only with the same request"
+        )
+        raise IdempotencyConflict(
+            [Problem("idempotency_key", message.idempotency_key, rule)], existing=existing, accepted=accepted
+        )
+    ids = [message.id for message in chunk]
+    replayed = [False] * len(chunk)
+    known = reply[1:]
+    for raw_position, existing_id in zip(known[::2], known[1::2], strict=True):
+        ids[int(raw_position)] = decoded(existing_id)
+        replayed[int(raw_position)] = True
+    return StoredIds(ids, replayed)
 
 
 def _entry(extra: Extras) -> dict[str, Any]:
@@ -94,20 +125,22 @@ class IntakeStore(StoreBase):
         *,
         hold: bool = False,
         extras: Mapping[str, Extras] | None = None,
-    ) -> list[str]:
+    ) -> StoredIds:
         """Store messages as ``queued`` at their lanes' tails, each with its ``extras`` (send time,
         fallback, webhook) in the same script; returns their ids in order.
 
-        For a known idempotency key the EXISTING id is returned and nothing is stored; an id
+        For a known idempotency key the EXISTING id is returned and nothing is stored (a key that
+        stands for another request, by ``request_digest``, raises IdempotencyConflict and nothing
+        of its chunk is stored); an id
         already present is never overwritten, so storing the same messages again (a retry after a
         lost reply) stores nothing twice. ``hold``: campaign messages stay out of their lane until
         ``release_campaign`` (see ``create_campaign``). A message whose ``release_at`` is still
         ahead by Redis' clock waits in the schedule instead of its lane.
         """
-        stored: list[str] = []
+        stored = StoredIds()
         for start in range(0, len(messages), INTAKE_CHUNK):
             chunk = messages[start : start + INTAKE_CHUNK]
-            known = self._scripts.add_messages(
+            reply = self._scripts.add_messages(
                 keys=[
                     self._keys.lanes,
                     self._keys.scheduled,
@@ -116,5 +149,5 @@ class IntakeStore(StoreBase):
                 ],
                 args=intake_args(self._prelude_args(), chunk, hold=hold, extras=extras),
             )
-            stored += stored_ids(chunk, known)
+            stored.extend_with(stored_ids(chunk, reply, accepted=stored))
         return stored

@@ -22,6 +22,9 @@ class NewMessage:
     idempotency_key: str | None = None
     #: ``sms``, ``vk``, ``voicecode``, ``flashcall`` or ``rcs``, for statistics ("" = not known).
     channel: str = ""
+    #: What the idempotency key stands for: a digest of the request that set it. Reusing the key
+    #: with a request of another digest is a conflict, never a silent replay.
+    request_digest: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,10 +77,30 @@ def test_idempotency_key_returns_the_first_id_and_stores_once(
 
     assert first.status_code == again.status_code == 202
     assert first.json()["ids"] == again.json()["ids"]
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert store.lane_depth("revicom:transactional") == 1
     assert len(stored_keys(redis_client, key_prefix)) == keys_after_first
     other = post(producer_api, sms("79161234567"), {"Idempotency-Key": "order-43-shipped"})
     assert other.json()["ids"] != first.json()["ids"]
+
+
+def test_an_idempotency_key_reused_with_another_body_is_409_and_stores_nothing(
+    producer_api: str, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    key = {"Idempotency-Key": "order-42-shipped"}
+    first = post(producer_api, sms("79161234567"), key).json()["ids"][0]
+    keys_before = stored_keys(redis_client, key_prefix)
+
+    refused = post(producer_api, sms("79161234567", text="Your order was cancelled"), key)
+
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "conflict"
+    assert first in error["message"]
+    assert error["problems"][0]["field"] == "idempotency_key"
+    assert error["problems"][0]["value"] == "order-42-shipped"
+    assert stored_keys(redis_client, key_prefix) == keys_before
 
 
 @pytest.mark.parametrize(

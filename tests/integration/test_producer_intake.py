@@ -11,6 +11,7 @@ import redis
 
 from dispatcher import Dispatcher, InvalidMessage
 from dispatcher.accounts import Account
+from dispatcher.errors import IdempotencyConflict
 from dispatcher.models.bsg import BsgRcs
 from dispatcher.models.revicom import RevicomSms, RevicomVoiceCode
 from dispatcher.models.smartswitch import SmartswitchSms
@@ -107,14 +108,74 @@ def test_an_account_of_another_provider_is_refused(dispatcher: Dispatcher) -> No
 def test_an_idempotency_key_returns_the_original_id_and_stores_nothing_new(
     dispatcher: Dispatcher, store: Store
 ) -> None:
-    first = dispatcher.send(sms("79161234567"), idempotency_key="order-42")
-    again = dispatcher.send(sms("79161234567", "another text"), idempotency_key="order-42")
+    first = dispatcher.send_with_receipt(sms("79161234567"), idempotency_key="order-42")
+    again = dispatcher.send_with_receipt(sms("79161234567"), idempotency_key="order-42")
 
     assert again == first
+    assert (first.replayed, again.replayed) == ([False], [True])
+    assert dispatcher.send(sms("79161234567"), idempotency_key="order-42") == first[0]
     assert store.lane_depth("revicom:transactional") == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"message": sms("79161234567", "another text")},
+        {"message": sms("79161234568")},
+        {"priority": "bulk"},
+        {"deadline_s": 600.0},
+        {"webhook_url": "https://hooks.example.com/sms"},
+    ],
+    ids=["text", "destination", "priority", "deadline", "webhook"],
+)
+def test_an_idempotency_key_reused_for_another_request_is_refused_and_stores_nothing(
+    dispatcher: Dispatcher,
+    store: Store,
+    redis_client: redis.Redis,
+    key_prefix: str,
+    change: dict[str, object],
+) -> None:
+    first = dispatcher.send(sms("79161234567"), idempotency_key="order-42")
+    keys_before = stored_keys(redis_client, key_prefix)
+    options = {"message": sms("79161234567"), **change}
+    message = options.pop("message")
+
+    with pytest.raises(IdempotencyConflict) as refused:
+        dispatcher.send(message, idempotency_key="order-42", **options)  # type: ignore[arg-type]
+
+    assert refused.value.existing == first
+    assert refused.value.accepted == ()
+    (problem,) = refused.value.problems
+    assert (problem.field, problem.value) == ("idempotency_key", "order-42")
+    assert first in problem.rule
+    assert stored_keys(redis_client, key_prefix) == keys_before
     record = store.get(first)
     assert record is not None
     assert orjson.loads(record.wire)["content"] == "Your order has shipped"
+
+
+def test_a_conflicting_key_in_a_batch_stores_nothing_of_it(
+    dispatcher: Dispatcher, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    (first,) = dispatcher.send_many([sms("79161234567")], idempotency_keys=["a"])
+    keys_before = stored_keys(redis_client, key_prefix)
+
+    with pytest.raises(IdempotencyConflict) as refused:
+        dispatcher.send_many([sms("79161234560"), sms("79161234567", "changed")], idempotency_keys=["b", "a"])
+
+    assert refused.value.existing == first
+    assert refused.value.problems[0].value == "a"
+    assert stored_keys(redis_client, key_prefix) == keys_before
+
+
+def test_one_key_for_two_messages_of_a_call_is_refused(dispatcher: Dispatcher, store: Store) -> None:
+    with pytest.raises(InvalidMessage) as refused:
+        dispatcher.send_many([sms("79161234567"), sms("79161234568")], idempotency_keys=["a", "a"])
+
+    (problem,) = refused.value.problems
+    assert (problem.field, problem.value) == ("messages[1].idempotency_key", "a")
+    assert "also for message 0" in problem.rule
+    assert store.lane_depth("revicom:bulk") == 0
 
 
 def test_cancel_before_sending_cancels_and_the_worker_will_skip_it(dispatcher: Dispatcher) -> None:

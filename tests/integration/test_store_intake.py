@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import redis
 
-from dispatcher.errors import ConfigurationError
-from dispatcher.store import INTAKE_CHUNK, Store
+from dispatcher.errors import ConfigurationError, IdempotencyConflict
+from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
 from dispatcher.store.states import QUEUED
 
 from .conftest import MessageFactory
@@ -63,6 +65,42 @@ def test_a_known_idempotency_key_returns_the_existing_id_and_stores_nothing(
     assert store.get(again[2].id) is None
     assert store.lane_depth("revicom:bulk") == 3
     assert store.campaign_counts("c")["total"] == 3
+
+
+def test_a_key_known_for_another_request_digest_stores_nothing_of_the_chunk(
+    store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    (first,) = make_messages(1, idempotency_keys=["order-1"])
+    first = replace_digest(first, "d1")
+    store.add_messages([first])
+    same, other = make_messages(2, idempotency_keys=["order-1", "order-2"])
+    keys_before = sorted(redis_client.scan_iter(match=f"{{{key_prefix}}}:*"))
+
+    with pytest.raises(IdempotencyConflict) as refused:
+        store.add_messages([replace_digest(other, "d2"), replace_digest(same, "d9")])
+
+    assert refused.value.existing == first.id
+    assert sorted(redis_client.scan_iter(match=f"{{{key_prefix}}}:*")) == keys_before
+    replay = store.add_messages([replace_digest(same, "d1")])
+    assert (replay, replay.replayed) == ([first.id], [True])
+
+
+def test_a_key_twice_in_one_chunk_stands_for_its_first_message(
+    store: Store, make_messages: MessageFactory
+) -> None:
+    one, two, three = make_messages(3, idempotency_keys=["k", "k", "k"])
+    with pytest.raises(IdempotencyConflict):
+        store.add_messages([replace_digest(one, "d1"), replace_digest(two, "d2")])
+    assert store.get(one.id) is None
+
+    ids = store.add_messages([replace_digest(one, "d1"), replace_digest(three, "d1")])
+
+    assert (ids, ids.replayed) == ([one.id, one.id], [False, True])
+    assert store.get(three.id) is None
+
+
+def replace_digest(message: NewMessage, digest: str) -> NewMessage:
+    return dataclasses.replace(message, request_digest=digest)
 
 
 def test_an_id_already_present_is_never_overwritten(store: Store, make_messages: MessageFactory) -> None:

@@ -4,9 +4,10 @@
 -- a script at its first write, never after it).
 -- KEYS[1] {P}:lanes   KEYS[2] {P}:sched   KEYS[3] {P}:fbdue   KEYS[4] {P}:wh:watch
 -- ARGV[1..2] prelude (root, retention s)
--- ARGV[3] JSON array, 8 strings per message: id, lane, provider, wire, ttl (s: its deadline is its
+-- ARGV[3] JSON array, 9 strings per message: id, lane, provider, wire, ttl (s: its deadline is its
 --         send time -- "at" below, or NOW -- plus ttl), campaign or '', idempotency key or '', channel
---         or ''  (one argument: redis-py packs 7,000 separate arguments slower than Redis stores them)
+--         or '', request digest or '' (what the key stands for)  (one argument: redis-py packs 7,000
+--         separate arguments slower than Redis stores them)
 -- ARGV[4] '1' to hold the messages out of their lanes (a campaign still being checked; its ids
 --         are in the campaign's id list and go to the lane with release_campaign), else '0'
 -- ARGV[5] JSON object of extras by message id, or '' for none:
@@ -16,10 +17,11 @@
 --   A message whose "at" is after NOW is moved 'queued' -> 'scheduled' and waits in {P}:sched, in no
 --   lane, until "at"; one whose "at" has passed by Redis' clock goes to its lane like any other.
 --   "fo" links the SMS to its RCS message and closes that message's fallback claim in {P}:fbdue.
--- Returns a flat list position (0-based), existing id for each message whose idempotency key is
--- known (nothing is stored for it); every other message keeps its own id. An id already present is
--- never overwritten and gets nothing of its extras again: calling twice with the same messages
--- (a retry after a lost reply) stores them once.
+-- Returns {0, position (0-based), existing id, ...} for each message whose idempotency key is known
+-- for the same request (nothing is stored for it); every other message keeps its own id. A key known
+-- for ANOTHER request (another digest) stores nothing of the chunk: {1, position, existing id}. An
+-- id already present is never overwritten and gets nothing of its extras again: calling twice with
+-- the same messages (a retry after a lost reply) stores them once.
 local created_at = string.format('%.3f', NOW)
 local intake_event = NOW_MS .. ' accepted queued intake\n'
 local hold = ARGV[4] == '1'
@@ -62,11 +64,37 @@ local function apply_extras(key, id, extras, at)
 end
 
 local flat = cjson.decode(ARGV[3])
-for i = 1, #flat, 8 do
+local FIELDS = 9
+-- Every key first: a conflict refuses the chunk before anything of it is written. A key given
+-- twice in the chunk stands for its first message (stored below before the second is reached).
+local existing_for = {}
+local first_in_chunk = {}
+for i = 1, #flat, FIELDS do
+  local idem, digest = flat[i + 6], flat[i + 8]
+  if idem ~= '' then
+    local first = first_in_chunk[idem]
+    local existing, stored_digest
+    if first then
+      existing, stored_digest = existing_for[first] or flat[first], flat[first + 8]
+    else
+      first_in_chunk[idem] = i
+      existing = redis.call('GET', ROOT .. 'idem:' .. idem)
+      stored_digest = existing and redis.call('HGET', ROOT .. 'm:' .. existing, 'kd')
+    end
+    if existing then
+      -- A record stored before digests were kept has none: it answers as a replay.
+      if stored_digest and stored_digest ~= '' and stored_digest ~= digest then
+        return {1, (i - 1) / FIELDS, existing}
+      end
+      existing_for[i] = existing
+    end
+  end
+end
+for i = 1, #flat, FIELDS do
   local id, idem = flat[i], flat[i + 6]
-  local existing = idem ~= '' and redis.call('GET', ROOT .. 'idem:' .. idem)
+  local existing = existing_for[i]
   if existing then
-    known[#known + 1] = (i - 1) / 8
+    known[#known + 1] = (i - 1) / FIELDS
     known[#known + 1] = existing
   else
     local key = ROOT .. 'm:' .. id
@@ -93,6 +121,8 @@ for i = 1, #flat, 8 do
       if idem ~= '' then
         fields[#fields + 1] = 'ik'
         fields[#fields + 1] = idem
+        fields[#fields + 1] = 'kd'
+        fields[#fields + 1] = flat[i + 8]
         redis.call('SET', ROOT .. 'idem:' .. idem, id)
       end
       redis.call(unpack(fields))
@@ -115,4 +145,5 @@ for campaign, ids in pairs(campaign_ids) do
   redis.call('HINCRBY', ROOT .. 'c:' .. campaign, 'n:queued', #ids)
 end
 flush_counts()
+table.insert(known, 1, 0)
 return known
