@@ -68,9 +68,13 @@ class Problem:
 class InvalidMessage(DispatcherError, ValueError):
     """A message (or request) broke one or more rules; nothing of it was stored or sent."""
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], *, summary: str | None = None) -> None:
+        """``summary``: what the problems add up to, when they are more than are listed (a
+        campaign's bad rows: ``3 of 1000 recipients are invalid; nothing was stored``)."""
         self.problems = tuple(problems)
-        super().__init__("; ".join(str(problem) for problem in self.problems))
+        self.summary = summary
+        listed = "; ".join(str(problem) for problem in self.problems)
+        super().__init__(f"{summary}: {listed}" if summary else listed)
 
 
 class IdempotencyConflict(InvalidMessage):

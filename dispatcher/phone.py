@@ -29,6 +29,18 @@ _FORMATTING = re.compile(r"[\s\-()]")
 _DIGITS = re.compile(r"[0-9]+")
 
 
+#: The rule of a default region, as errors state it.
+REGION_RULE = "must be a two-letter ISO 3166 region code phonenumbers knows (RU, DE, US, ...)"
+
+
+def region_code(region: str) -> str:
+    """``region`` as phonenumbers names it (upper case), or ``ValueError`` stating ``REGION_RULE``."""
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(REGION_RULE)
+    return code
+
+
 def normalize_msisdn(raw: str, *, default_region: str | None = None) -> str:
     """Return the number as E.164 digits without ``+``, or raise ``InvalidPhoneNumber``.
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, RedisDsn, SecretStr
+from pydantic import Field, RedisDsn, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dispatcher.phone import region_code
 
 #: The accounts file that ships with the package: every provider pointed at the local simulator.
 DEFAULT_PROVIDERS_FILE = Path(__file__).with_name("providers.default.toml")
@@ -106,11 +108,24 @@ class Settings(BaseSettings):
         description="A send_at further in the past than this is refused at intake (to send now, give no "
         "send_at); one within it is sent at once.",
     )
+    default_region: str | None = Field(
+        default=None,
+        description="The region (ISO 3166 code, e.g. RU) a campaign's numbers written nationally "
+        "(8 916 123-45-67) belong to, unless the campaign names one; unset, such numbers are refused.",
+    )
     held_campaign_timeout_s: float = Field(
         default=3600.0,
         gt=0,
         description="A campaign still held (its recipients being checked) this long has lost its "
         "producer: beat discards it.",
+    )
+    campaign_lease_s: float = Field(
+        default=30.0,
+        ge=2,
+        le=3600,
+        description="A producer checking a campaign renews its claim on the campaign id this often "
+        "(in thirds); a claim not renewed this long has lost its producer: a replay with the same id "
+        "takes the campaign over, and beat discards it.",
     )
     # --- callbacks, schedules, fallback, webhooks (docs/pipeline.md §6-§9) ---
     callback_base_url: str | None = Field(
@@ -189,6 +204,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8900",
         description="Base URL of `dispatcher simulator`; the default accounts file points here.",
     )
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, region: str | None) -> str | None:
+        return None if region is None else region_code(region)
 
 
 def load_settings() -> Settings:

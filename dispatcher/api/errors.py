@@ -36,6 +36,9 @@ from dispatcher.models.common import reportable
 
 log = logging.getLogger(__name__)
 
+#: Set on a 202 that replays an earlier request (the same Idempotency-Key or campaign id, the same
+#: content): its answer is the first request's, and nothing new was stored (Stripe's header).
+REPLAYED_HEADER = "Idempotent-Replayed"
 #: Values echoed in a problem are cut to this many characters (a 1 MB text need not come back).
 MAX_VALUE_CHARS = 200
 #: The answer's code for each store failure, the most specific first.
@@ -152,17 +155,23 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, IdempotencyConflict)
-    log.info("%s %s: refused: idempotency key reused for another request", request.method, request.url.path)
+    log.info(
+        "%s %s: refused: %s reused for another request",
+        request.method,
+        request.url.path,
+        _fields(exc.problems),
+    )
     stored = "the messages in accepted were stored before it" if exc.accepted else "nothing was stored"
-    message = f"the idempotency key stands for another request (message {exc.existing}); {stored}"
+    message = f"{exc}; {stored}"
     return error_response(409, "conflict", message, exc.problems, accepted=exc.accepted or None)
 
 
 async def _invalid_message(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidMessage)
     log.info("%s %s: refused: %s", request.method, request.url.path, _fields(exc.problems))
+    message = "the request breaks the rules listed in problems"
     return error_response(
-        422, "invalid_request", "the request breaks the rules listed in problems", exc.problems
+        422, "invalid_request", f"{exc.summary}: {message}" if exc.summary else message, exc.problems
     )
 
 

@@ -7,14 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, HTTPException, Response, params
 from starlette.concurrency import run_in_threadpool
 
-from dispatcher.api.errors import error_responses
+from dispatcher.api.errors import REPLAYED_HEADER, error_responses
 from dispatcher.api.requests import BsgRcsRequest, MessageBatch, SendBody, channel_message, sms_fallback
 from dispatcher.api.responses import MessagesAccepted, MessageStatusOut
 from dispatcher.producer import Dispatcher
 from dispatcher.store.intake import StoredIds
-
-#: Set on an answer that replays an earlier request with the same Idempotency-Key.
-REPLAYED_HEADER = "Idempotent-Replayed"
 
 IdempotencyKey = Annotated[
     str | None,

@@ -17,6 +17,7 @@ from dispatcher.models.common import build
 from dispatcher.models.revicom import RevicomFlashCall, RevicomSms, RevicomVk, RevicomVoiceCode
 from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.producer import Message
+from dispatcher.producer.campaign_replay import CAMPAIGN_ID_PATTERN
 from dispatcher.producer.extras import SmsFallback
 from dispatcher.producer.windows import SendingWindow
 
@@ -198,7 +199,19 @@ class Template(BaseModel):
 class CampaignOptions(DeliveryOptions):
     template: Template
     campaign_id: str | None = Field(
-        default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="Default: a new id."
+        default=None,
+        pattern=CAMPAIGN_ID_PATTERN,
+        description="Names the campaign and makes the request idempotent: sent again with the same id "
+        "and the same content (template, options, recipients), it stores nothing and answers the "
+        "campaign with `Idempotent-Replayed: true`; with other content it is refused (409). Default: "
+        "a new id.",
+    )
+
+    region: str | None = Field(
+        default=None,
+        examples=["RU"],
+        description="ISO 3166 region the numbers written nationally (`8 916 123-45-67`) belong to. "
+        "Default: the `default_region` setting; unset, such numbers are refused.",
     )
 
     def template_fields(self) -> dict[str, Any]:

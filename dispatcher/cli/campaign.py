@@ -85,6 +85,16 @@ def _print_counts(counts: Mapping[str, int]) -> None:
 @click.option("--sender", required=True, help="Sender name of every SMS.")
 @click.option("--text", required=True, help="The text; {column} placeholders are filled from each row.")
 @click.option("--account", help="SMS account (Revicom or Smartswitch) [default: routed].")
+@click.option(
+    "--campaign-id",
+    help="Name the campaign (1..64 letters, digits, _ or -): running the command again with the same id "
+    "and file sends nothing twice [default: a new id].",
+)
+@click.option(
+    "--region",
+    help="ISO 3166 region (RU, DE, ...) of the numbers written nationally, e.g. 8 (916) 123-45-67 "
+    "[default: DISPATCHER_DEFAULT_REGION; unset, such numbers are refused].",
+)
 @click.option("--priority", type=click.Choice([BULK_QUEUE, TRANSACTIONAL_QUEUE]), help="[default: bulk]")
 @click.option("--send-at", type=IsoDateTime(), help="Not sent before this (with a time zone).")
 @deadline_option
@@ -98,6 +108,8 @@ def campaign_send(  # noqa: PLR0917 - click passes every option as an argument
     sender: str,
     text: str,
     account: str | None,
+    campaign_id: str | None,
+    region: str | None,
     priority: str | None,
     send_at: datetime | None,
     deadline_s: float | None,
@@ -107,8 +119,15 @@ def campaign_send(  # noqa: PLR0917 - click passes every option as an argument
 ) -> None:
     """Send an SMS to every row of CSV_FILE (a `phone` column, plus any columns the text uses).
 
+    The file may be UTF-8 (with or without BOM) or UTF-16 (Excel's "Unicode text"), its cells
+    separated by commas, semicolons or tabs; column names match {placeholders} whatever their case
+    and spaces. A row with an empty or missing value for a placeholder is refused, named by its
+    line, and nothing of the campaign is stored.
+
     Prints the campaign id on stdout (progress goes to stderr). With --wait, exits 1 when some
-    messages are not final within --timeout seconds.
+    messages are not final within --timeout seconds. With --campaign-id, a second run of the same
+    command (after a network blip, say) sends nothing again; the same id with another file or text
+    is refused.
 
     \b
     Example:
@@ -118,18 +137,24 @@ def campaign_send(  # noqa: PLR0917 - click passes every option as an argument
     with dispatcher_from_environment() as dispatcher:
         template = _template(dispatcher, account, sender, text)
         with click.progressbar(length=_rows_in(csv_file), label="Upload  ", file=sys.stderr) as bar:
-            campaign_id = dispatcher.campaign(
+            receipt = dispatcher.campaign_with_receipt(
                 template,
                 _counted(recipient_rows(csv_file), bar.update),
+                campaign_id=campaign_id,
+                region=region,
                 account=account,
                 priority=priority,
                 send_at=send_at,
                 deadline_s=deadline_s,
                 webhook_url=webhook_url,
             )
-        click.echo(campaign_id)
+        if receipt.replayed:
+            click.echo(
+                f"campaign {receipt.id} was sent before with this content: nothing sent again", err=True
+            )
+        click.echo(receipt.id)
         if wait:
-            counts = _wait(dispatcher, campaign_id, timeout)
+            counts = _wait(dispatcher, receipt.id, timeout)
             if _final(counts) < counts["total"]:
                 waiting = counts["total"] - _final(counts)
                 fail(f"{waiting} of {counts['total']} messages not final after {timeout:g} s")

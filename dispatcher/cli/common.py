@@ -29,7 +29,7 @@ def fail(message: str) -> NoReturn:
 
 def print_invalid(exc: InvalidMessage) -> None:
     """One block of field / value / rule lines per broken rule, on stderr."""
-    click.echo(f"Error: invalid input ({len(exc.problems)} problem(s))", err=True)
+    click.echo(f"Error: invalid input ({exc.summary or f'{len(exc.problems)} problem(s)'})", err=True)
     for problem in exc.problems:
         click.echo(f"  field: {problem.field}\n  value: {problem.value!r}\n  rule:  {problem.rule}", err=True)
 

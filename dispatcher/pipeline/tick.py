@@ -14,6 +14,7 @@ import redis
 from dispatcher.pipeline.release import release_committed
 from dispatcher.pipeline.runtime import Runtime
 from dispatcher.pipeline.timed import TimedReport, run_timed
+from dispatcher.store.campaigns import CHECKING, HeldCampaign
 from dispatcher.taskqueue import RECONCILE_TASK, queue_for_lane, try_kick
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,9 @@ def _tick(runtime: Runtime) -> TickReport:
 
 def _sweep_campaigns(runtime: Runtime) -> tuple[int, int]:
     """A committed campaign still releasing is released on (never discarded: it was accepted); one
-    never committed is discarded once older than ``held_campaign_timeout_s`` (its producer got no
-    id back, so removing it loses nothing). Returns (ids released, messages discarded)."""
+    never committed is discarded once older than ``held_campaign_timeout_s``, or once its
+    producer's lease ran out (it got no id back, so removing it loses nothing; a replay with the
+    same id creates it afresh). Returns (ids released, messages discarded)."""
     store, settings = runtime.store, runtime.settings
     released = discarded = 0
     for campaign in store.held_campaigns():
@@ -110,10 +112,16 @@ def _sweep_campaigns(runtime: Runtime) -> tuple[int, int]:
                 store, runtime.tasks, settings, campaign.id, campaign.lane, max_chunks=RELEASE_CALLS_PER_TICK
             )
             released += count
-        elif campaign.age_s > settings.held_campaign_timeout_s:
-            discarded += store.discard_campaign(campaign.id)
+        elif campaign.age_s > settings.held_campaign_timeout_s or _lease_ran_out(campaign):
+            # Only while it is still the producer's we saw: a replay may have claimed it since.
+            discarded += store.discard_campaign(campaign.id, owner=campaign.owner)
     if released:
         log.info("tick: released %d ids of committed campaigns", released)
     if discarded:
         log.warning("tick: discarded %d messages of campaigns never committed", discarded)
     return released, discarded
+
+
+def _lease_ran_out(campaign: HeldCampaign) -> bool:
+    """A campaign being checked whose producer stopped renewing its claim (it died, or hangs)."""
+    return campaign.phase == CHECKING and campaign.lease_left_s is not None and campaign.lease_left_s < 0

@@ -6,19 +6,27 @@ in the campaign, but out of the lane, so nothing is sent yet. When every recipie
 campaign is *committed* (one atomic step: from then on it is accepted) and released into its lane;
 a bad recipient, or a store failure before the commit, discards everything stored so far instead.
 
+The campaign id is claimed first (``Store.claim_campaign``): one producer owns the intake, renewing
+its lease while it checks; a call that finds the id taken replays, waits or refuses as
+``campaign_replay`` decides, so a campaign is stored once however often it is sent.
+
 Failures say what happened: before the commit nothing of the campaign is accepted (a producer that
-dies leaves it held, and beat discards it after ``Settings.held_campaign_timeout_s``); after it the
-campaign goes out in full, whatever fails (beat finishes a release its producer could not); a commit
-whose answer was lost is ``StoreOutcomeUnknown``: ``Dispatcher.campaign_accepted`` tells.
+dies leaves it held; a replay takes it over once its lease runs out, and beat discards it); after
+it the campaign goes out in full, whatever fails (beat finishes a release its producer could not);
+a commit whose answer was lost is ``StoreOutcomeUnknown``: ``Dispatcher.campaign_accepted`` tells,
+and a replay with the same id and content is always safe.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
 from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, TypeAlias
@@ -27,12 +35,28 @@ import redis
 
 from dispatcher.errors import InvalidMessage, Problem, StoreOutcomeUnknown, StoreUnavailable
 from dispatcher.pipeline.release import release_committed
+from dispatcher.producer.campaign_replay import (
+    ContentDigest,
+    Step,
+    campaign_conflict,
+    next_step,
+    template_digest,
+)
+from dispatcher.producer.csv_rows import CsvRow
 from dispatcher.producer.extras import Delivery, plan_extras, with_native_window
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, priority_class, provider_of_model
 from dispatcher.producer.store_errors import campaign_not_accepted, write_may_be_applied
-from dispatcher.producer.templates import MessageTemplate, Recipient, Recipients, recipient_rows
+from dispatcher.producer.templates import (
+    MessageTemplate,
+    Recipient,
+    Recipients,
+    RowPlace,
+    place_of,
+    recipient_rows,
+)
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
+from dispatcher.store.campaigns import RELEASING, CampaignClaim
 from dispatcher.store.intake import Extras
 from dispatcher.taskqueue import lane_name
 
@@ -43,17 +67,55 @@ log = logging.getLogger(__name__)
 
 #: Chunks checked ahead of the writer: bounds memory while keeping both threads busy.
 WRITE_AHEAD_CHUNKS = 2
+#: How often a call that found its campaign id being checked by another producer looks again.
+CLAIM_POLL_S = 0.2
+#: At most this many problems are listed when recipients are refused (the count of bad rows is
+#: always given): enough to fix a file, not a megabyte of error.
+PROBLEMS_LISTED = 100
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignReceipt:
+    """A campaign call's answer: the id, and whether the call only replayed a campaign already
+    stored under it (the same content: nothing was stored again)."""
+
+    id: str
+    replayed: bool = False
 
 
 #: One chunk of records and their extras (send times, webhooks).
 _Chunk: TypeAlias = tuple[Sequence[NewMessage], Mapping[str, Extras]]
 
 
-class _HeldWriter:
-    """Stores chunks held, in a background thread, while the caller checks the next ones."""
+class _BadRows(Exception):
+    """Rows of one chunk are invalid (internal: the intake goes on reading to report them all)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, problems: list[Problem], rows: int) -> None:
+        super().__init__(f"{rows} invalid rows")
+        self.problems = problems
+        self.rows = rows
+
+
+class _Idle(Enum):
+    """No chunk came within the renewal period: only the claim is kept alive."""
+
+    IDLE = "idle"
+
+
+_IDLE = _Idle.IDLE
+
+
+class _HeldWriter:
+    """Stores chunks held, in a background thread, while the caller checks the next ones, and keeps
+    the campaign's claim alive (``renew`` every ``renew_every_s``, busy or idle: a caller's slow
+    recipients iterator must not cost it the campaign)."""
+
+    def __init__(self, store: Store, owner: str, renew: Callable[[], bool], renew_every_s: float) -> None:
         self._store = store
+        self._owner = owner
+        self._renew = renew
+        self._renew_every_s = renew_every_s
+        self._renewed = time.monotonic()
         self._chunks: queue.Queue[_Chunk | None] = queue.Queue(WRITE_AHEAD_CHUNKS)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="campaign-writer", daemon=True)
@@ -67,13 +129,32 @@ class _HeldWriter:
         self._chunks.put(chunk)
 
     def _run(self) -> None:
-        while (chunk := self._chunks.get()) is not None:
+        while True:
+            chunk: _Chunk | _Idle | None
+            try:
+                chunk = self._chunks.get(timeout=self._renew_every_s)
+            except queue.Empty:
+                chunk = _IDLE
+            if chunk is None:
+                return
             if self._error is None:
                 try:
-                    records, extras = chunk
-                    self._store.add_messages(records, hold=True, extras=extras)
+                    self._keep_claim()
+                    if chunk is not _IDLE:
+                        records, extras = chunk
+                        self._store.add_messages(records, held_by=self._owner, extras=extras)
                 except BaseException as exc:  # handed to the caller's thread by _raise_if_failed
                     self._error = exc
+
+    def _keep_claim(self) -> None:
+        if time.monotonic() - self._renewed < self._renew_every_s:
+            return
+        if not self._renew():
+            raise StoreUnavailable(
+                "this intake lost its claim on the campaign id (it stalled past its lease and another "
+                "call with the same id took the campaign over); nothing more of it is stored"
+            )
+        self._renewed = time.monotonic()
 
     def _raise_if_failed(self) -> None:
         if self._error is not None:
@@ -101,8 +182,15 @@ class CampaignIntake:
         priority: str | None,
         deadline_s: float,
         delivery: Delivery,
+        options: str,
+        region: str | None = None,
     ) -> None:
+        """``options``: the call's options, canonical (``call_options``): part of what the
+        campaign id stands for. ``region``: where numbers written nationally belong."""
         self.dispatcher = dispatcher
+        self.region = region
+        #: Recipients read so far (the next chunk's first index).
+        self.rows_read = 0
         self.delivery = delivery
         self.template = template
         self.campaign_id = campaign_id
@@ -111,32 +199,103 @@ class CampaignIntake:
         self.ttl_s = deadline_s
         self.lane = lane_name(self.account, priority_class(None, requested=priority, single=False))
         self.provider = provider_of_model(template.model)
+        self.template_digest = template_digest(template, options)
+        self.content = ContentDigest(self.template_digest)
+        #: This call's claim on the campaign id: it fences every write of the intake.
+        self.owner = secrets.token_hex(12)
 
-    def run(self, recipients: Recipients) -> str:
+    def run(self, recipients: Recipients) -> CampaignReceipt:
         store = self.dispatcher.store
         rows = recipient_rows(recipients)
-        first = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=0)
+        first_rows = list(islice(rows, INTAKE_CHUNK))
+        if first_rows and isinstance(first_rows[0], CsvRow):
+            self.template.check_columns(first_rows[0].headers)
+        self.content.add(first_rows)
+        try:
+            first = self._prepare(first_rows)
+        except _BadRows as bad:
+            raise self._every_problem(bad, rows) from None
         # A template's lane is fixed by its model type: a voice-code campaign is transactional.
         self.lane = first[0][0].lane if first[0] else self.lane
+        existing = self._claim()
+        if existing is not None:
+            return self._replay(existing, rows)
+        settings = self.dispatcher.settings
         try:
-            store.create_campaign(self.campaign_id, account=self.account, lane=self.lane, held=True)
-            with _HeldWriter(store) as writer:
+            with _HeldWriter(store, self.owner, self._renew, settings.campaign_lease_s / 3) as writer:
                 self._check_and_store(first, rows, writer)
         except BaseException as exc:
             self._discard()
+            if isinstance(exc, _BadRows):
+                raise self._every_problem(exc, rows) from None
             if isinstance(exc, redis.RedisError):
                 raise campaign_not_accepted(exc, self.campaign_id) from exc
+            if isinstance(exc, StoreUnavailable) and exc.campaign is None:
+                exc.campaign = self.campaign_id
             raise
         self._commit()
         self._release()
-        return self.campaign_id
+        return CampaignReceipt(self.campaign_id)
+
+    def _claim(self) -> CampaignClaim | None:
+        """Claim the campaign id (None), or the committed campaign stored under it already. Waits
+        while another producer checks it (bounded: that intake commits or fails within
+        ``held_campaign_timeout_s``); takes over what a dead producer left unaccepted."""
+        store, settings = self.dispatcher.store, self.dispatcher.settings
+        give_up = time.monotonic() + settings.held_campaign_timeout_s + settings.campaign_lease_s
+        while True:
+            try:
+                claim = store.claim_campaign(
+                    self.campaign_id,
+                    account=self.account,
+                    lane=self.lane,
+                    owner=self.owner,
+                    lease_s=settings.campaign_lease_s,
+                    template_digest=self.template_digest,
+                )
+                if claim is None:
+                    return None
+                step = next_step(claim, self.template_digest)
+                if step is Step.COMPARE_CONTENT:
+                    return claim
+                if step is Step.CONFLICT:
+                    raise campaign_conflict(self.campaign_id)
+                if step is Step.TAKE_OVER:
+                    log.info("campaign %s: taking over an intake never accepted", self.campaign_id)
+                    store.discard_campaign(self.campaign_id, owner=claim.owner)
+                    continue
+            except redis.RedisError as exc:
+                raise campaign_not_accepted(exc, self.campaign_id) from exc
+            if time.monotonic() > give_up:
+                raise StoreUnavailable(
+                    f"campaign {self.campaign_id}: another call with this id is still checking it; "
+                    "nothing of this call was stored; look the campaign up, or send again later",
+                    campaign=self.campaign_id,
+                )
+            time.sleep(CLAIM_POLL_S)
+
+    def _replay(self, existing: CampaignClaim, rows: Iterator[Recipient]) -> CampaignReceipt:
+        """The id names a committed campaign: the same one if every recipient is the same (read to
+        the end, digested, neither checked nor stored). Its release is finished if still under way."""
+        while chunk := list(islice(rows, INTAKE_CHUNK)):
+            self.content.add(chunk)
+        if self.content.hexdigest() != existing.content_digest:
+            raise campaign_conflict(self.campaign_id)
+        if existing.phase == RELEASING:
+            self._release()
+        log.info("campaign %s: replayed (same content): nothing stored again", self.campaign_id)
+        return CampaignReceipt(self.campaign_id, replayed=True)
+
+    def _renew(self) -> bool:
+        store, settings = self.dispatcher.store, self.dispatcher.settings
+        return store.renew_campaign(self.campaign_id, owner=self.owner, lease_s=settings.campaign_lease_s)
 
     def _discard(self) -> None:
-        """Remove what was stored of a campaign that will not be committed; if Redis cannot be
-        reached now, beat discards it once it is ``held_campaign_timeout_s`` old. Either way none
-        of it is ever sent: it was never committed."""
+        """Remove what was stored of a campaign that will not be committed (only while it is still
+        this call's); if Redis cannot be reached now, beat discards it once its lease has run out.
+        Either way none of it is ever sent: it was never committed."""
         try:
-            self.dispatcher.store.discard_campaign(self.campaign_id)
+            self.dispatcher.store.discard_campaign(self.campaign_id, owner=self.owner)
         except redis.RedisError as exc:
             log.warning(
                 "campaign %s not committed; discarding it failed (%s): beat will",
@@ -146,7 +305,9 @@ class CampaignIntake:
 
     def _commit(self) -> None:
         try:
-            committed = self.dispatcher.store.commit_campaign(self.campaign_id)
+            committed = self.dispatcher.store.commit_campaign(
+                self.campaign_id, owner=self.owner, content_digest=self.content.hexdigest()
+            )
         except redis.RedisError as exc:
             if write_may_be_applied(exc):
                 raise StoreOutcomeUnknown(
@@ -159,8 +320,9 @@ class CampaignIntake:
             raise campaign_not_accepted(exc, self.campaign_id) from exc
         if not committed:
             raise StoreUnavailable(
-                f"campaign {self.campaign_id}: intake took longer than held_campaign_timeout_s and beat "
-                "discarded it; nothing of it is sent",
+                f"campaign {self.campaign_id}: this intake lost its claim (it took longer than "
+                "held_campaign_timeout_s, or stalled past campaign_lease_s and another call with the "
+                "same id took the campaign over); nothing of this call is sent",
                 campaign=self.campaign_id,
             )
 
@@ -179,20 +341,55 @@ class CampaignIntake:
             )
 
     def _check_and_store(self, first: _Chunk, rows: Iterator[Recipient], writer: _HeldWriter) -> None:
-        total = 0
         chunk = first
         while chunk[0]:
             writer.write(chunk)
-            total += len(chunk[0])
-            chunk = self._prepare(list(islice(rows, INTAKE_CHUNK)), first_row=total)
+            recipients = list(islice(rows, INTAKE_CHUNK))
+            self.content.add(recipients)
+            chunk = self._prepare(recipients)
 
-    def _prepare(self, chunk: list[Recipient], *, first_row: int) -> _Chunk:
+    def _every_problem(self, first: _BadRows, rows: Iterator[Recipient]) -> InvalidMessage:
+        """The refusal of the whole campaign: ``first``'s problems and those of every later row
+        (read to the end, checked, never stored), at most ``PROBLEMS_LISTED``, and the count."""
+        problems, bad_rows = list(first.problems[:PROBLEMS_LISTED]), first.rows
+        while chunk := list(islice(rows, INTAKE_CHUNK)):
+            try:
+                self._prepare(chunk)
+            except _BadRows as bad:
+                problems += bad.problems[: PROBLEMS_LISTED - len(problems)]
+                bad_rows += bad.rows
+        listed = (
+            f" (the first {len(problems)} problems are listed)" if len(problems) >= PROBLEMS_LISTED else ""
+        )
+        return InvalidMessage(
+            problems,
+            summary=f"{bad_rows} of {self.rows_read} recipients are invalid{listed}; nothing of the campaign "
+            "is stored",
+        )
+
+    def _prepare(self, chunk: list[Recipient]) -> _Chunk:
+        """Render, check and encode one chunk; raises ``_BadRows`` naming each of its problems."""
+        first_row = self.rows_read
+        self.rows_read += len(chunk)
         if not chunk:
             return [], {}
-        messages = [
-            with_native_window(message, self.delivery.window) for message in self._messages(chunk, first_row)
-        ]
-        records = prepare(
+        rendered, places, problems, bad = self._messages(chunk, first_row)
+        messages = [with_native_window(message, self.delivery.window) for message in rendered]
+
+        def name_field(index: int, field: str) -> str:
+            bad.add(places[index].row)
+            return places[index].field(field)
+
+        try:
+            records = self._records(messages, name_field)
+        except InvalidMessage as exc:
+            problems += exc.problems
+        if problems:
+            raise _BadRows(problems, len(bad))
+        return records, plan_extras(messages, records, self.delivery)
+
+    def _records(self, messages: list[Message], name_field: Callable[[int, str], str]) -> list[NewMessage]:
+        return prepare(
             messages,
             router=self.dispatcher.router,
             accounts=self.dispatcher.accounts,
@@ -202,20 +399,26 @@ class CampaignIntake:
             ttl_s=self.ttl_s,
             now=time.time(),
             campaign=self.campaign_id,
-            field_prefix="recipients",
+            name_field=name_field,
             callback_urls=self.dispatcher.callback_urls,
         )
-        return records, plan_extras(messages, records, self.delivery)
 
-    def _messages(self, chunk: list[Recipient], first_row: int) -> list[Message]:
+    def _messages(
+        self, chunk: list[Recipient], first_row: int
+    ) -> tuple[list[Message], list[RowPlace], list[Problem], set[str]]:
+        """The chunk's messages and their rows' places; the problems of the rows that are not,
+        and those rows (``RowPlace.row``)."""
         messages: list[Message] = []
+        places: list[RowPlace] = []
         problems: list[Problem] = []
+        bad: set[str] = set()
         for offset, recipient in enumerate(chunk):
+            place = place_of(recipient, first_row + offset)
             try:
-                messages.append(self.template.render(recipient))
+                messages.append(self.template.render(recipient, region=self.region, place=place))
             except InvalidMessage as exc:
-                row = first_row + offset
-                problems += [Problem(f"recipients[{row}].{p.field}", p.value, p.rule) for p in exc.problems]
-        if problems:
-            raise InvalidMessage(problems)
-        return messages
+                problems += exc.problems
+                bad.add(place.row)
+            else:
+                places.append(place)
+        return messages, places, problems, bad

@@ -28,7 +28,9 @@ from dispatcher.accounts import Account, RevicomAccount, load_accounts
 from dispatcher.callbacks.urls import callback_url
 from dispatcher.errors import IdempotencyConflict, InvalidMessage, Problem
 from dispatcher.models.bsg import BsgRcs
-from dispatcher.producer.campaigns import CampaignIntake
+from dispatcher.phone import region_code
+from dispatcher.producer.campaign_replay import check_campaign_id
+from dispatcher.producer.campaigns import CampaignIntake, CampaignReceipt
 from dispatcher.producer.extras import Delivery, ScheduleLimits, SmsFallback, plan_extras, with_native_window
 from dispatcher.producer.fallback import fallback_sms
 from dispatcher.producer.ids import new_message_ids
@@ -357,13 +359,54 @@ class Dispatcher:
         send_at: datetime | float | None = None,
         window: SendingWindow | None = None,
         webhook_url: str | None = None,
+        region: str | None = None,
     ) -> str:
         """Send ``template`` to every recipient (numbers, dicts or a CSV path); returns the campaign id.
 
         Recipients are read in chunks of ``INTAKE_CHUNK`` (constant memory), all checked before
         any is stored: a broken recipient raises InvalidMessage naming its row (0-based) and
         nothing of the campaign is stored. ``send_at``, ``window``, ``webhook_url``: as for ``send``.
+        ``region`` (ISO 3166, default: the ``default_region`` setting): the region numbers written
+        nationally (``8 916 123-45-67``) belong to; without one they are refused.
+
+        ``campaign_id`` (1..64 letters, digits, ``_``, ``-``; default: a new id) makes the call
+        idempotent: called again with the same id, template, options and recipients, it stores
+        nothing and returns the id (also while the first call is still running elsewhere: it waits
+        for it); with anything different it raises IdempotencyConflict.
         """
+        return self.campaign_with_receipt(
+            template,
+            recipients,
+            account=account,
+            campaign_id=campaign_id,
+            priority=priority,
+            deadline_s=deadline_s,
+            send_at=send_at,
+            window=window,
+            webhook_url=webhook_url,
+            region=region,
+        ).id
+
+    def campaign_with_receipt(
+        self,
+        template: MessageTemplate,
+        recipients: Recipients,
+        *,
+        account: str | None = None,
+        campaign_id: str | None = None,
+        priority: str | None = None,
+        deadline_s: float | None = None,
+        send_at: datetime | float | None = None,
+        window: SendingWindow | None = None,
+        webhook_url: str | None = None,
+        region: str | None = None,
+    ) -> CampaignReceipt:
+        """``campaign``, answering whether the call only replayed the campaign already stored
+        under ``campaign_id`` (what the HTTP API's ``Idempotent-Replayed`` header says)."""
+        if campaign_id is not None:
+            check_campaign_id(campaign_id)
+        region = self._region(region)
+        delivery = self._delivery(send_at, window, webhook_url)
         intake = CampaignIntake(
             self,
             template,
@@ -371,9 +414,27 @@ class Dispatcher:
             account=account,
             priority=priority,
             deadline_s=self._deadline_s(deadline_s),
-            delivery=self._delivery(send_at, window, webhook_url),
+            delivery=delivery,
+            options=call_options(
+                account=account,
+                priority=priority,
+                deadline_s=deadline_s,
+                send_at=delivery.send_at,
+                window=window,
+                webhook_url=webhook_url,
+                region=region,
+            ),
+            region=region,
         )
         return intake.run(recipients)
+
+    def _region(self, region: str | None) -> str | None:
+        if region is None:
+            return self.settings.default_region
+        try:
+            return region_code(region)
+        except ValueError as exc:
+            raise InvalidMessage([Problem("region", region, str(exc))]) from None
 
     def campaign_status(self, campaign_id: str) -> dict[str, int]:
         """Messages per state, plus ``total``."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import orjson
 from pydantic import BaseModel
@@ -32,6 +32,7 @@ def prepare(
     campaign: str | None = None,
     idempotency_keys: Sequence[str | None] | None = None,
     field_prefix: str = "messages",
+    name_field: Callable[[int, str], str] | None = None,
     callback_urls: Mapping[str, str] | None = None,
     options: str = "",
 ) -> list[NewMessage]:
@@ -40,8 +41,9 @@ def prepare(
     ``ttl_s``: no attempts after this long from intake (the store sets the deadline by Redis'
     clock). ``now``: this process's clock, for the ids' time part only (it orders them; nothing
     compares it). ``callback_urls``: account -> the delivery callback URL its wire items carry.
-    ``options``: the call's options, canonical (``call_options``): with the message they make the
-    request an idempotency key stands for.
+    ``name_field(index, field)``: how a problem of the ``index``-th message is named (by
+    default ``{field_prefix}[index].field``). ``options``: the call's options, canonical
+    (``call_options``): with the message they make the request an idempotency key stands for.
     """
     if idempotency_keys is not None and len(idempotency_keys) != len(messages):
         raise InvalidMessage(
@@ -73,7 +75,10 @@ def prepare(
             callback = callback_urls.get(route.account) if callback_urls is not None else None
             wire = encode_wire(message, message_id, accounts[route.account], callback)
         except InvalidMessage as exc:
-            problems += [_indexed(problem, field_prefix, index, single) for problem in exc.problems]
+            if name_field is not None:
+                problems += [Problem(name_field(index, p.field), p.value, p.rule) for p in exc.problems]
+            else:
+                problems += [_indexed(problem, field_prefix, index, single) for problem in exc.problems]
             continue
         digest = request_digest(message, options) if key is not None else ""
         prepared.append(

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from dispatcher.errors import IdempotencyConflict, Problem
+from dispatcher.errors import IdempotencyConflict, Problem, StoreUnavailable
 from dispatcher.store.base import StoreBase
 from dispatcher.store.records import NewMessage, decoded
 
@@ -41,10 +41,11 @@ def intake_args(
     prelude: Sequence[str | int],
     chunk: Sequence[NewMessage],
     *,
-    hold: bool,
+    held_by: str | None,
     extras: Mapping[str, Extras] | None = None,
 ) -> list[str | int | bytes]:
-    """ARGV of ``add_messages.lua`` for one chunk of at most ``INTAKE_CHUNK`` messages."""
+    """ARGV of ``add_messages.lua`` for one chunk of at most ``INTAKE_CHUNK`` messages (``held_by``:
+    the owner token of the held campaign they belong to)."""
     flat: list[str] = []
     for message in chunk:
         flat += [
@@ -63,7 +64,11 @@ def intake_args(
         for message in chunk
         if extras is not None and (extra := extras.get(message.id)) is not None
     }
-    return [*prelude, orjson.dumps(flat), "1" if hold else "0", orjson.dumps(entries) if entries else ""]
+    return [*prelude, orjson.dumps(flat), held_by or "", orjson.dumps(entries) if entries else ""]
+
+
+#: First element of ``add_messages.lua``'s reply: stored (replays named), refused, claim lost.
+_STORED, _CONFLICT, _CLAIM_LOST = 0, 1, 2
 
 
 class StoredIds(list[str]):
@@ -83,8 +88,16 @@ def stored_ids(chunk: Sequence[NewMessage], reply: Sequence[bytes], *, accepted:
     """The ids of a chunk after ``add_messages.lua`` (the existing id where an idempotency key was
     known); raises IdempotencyConflict when a key stands for a different request. ``accepted``: ids
     of the call's earlier chunks, which the error names."""
-    conflicts = int(reply[0])
-    if conflicts:
+    status = int(reply[0])
+    if status == _CLAIM_LOST:
+        campaign = chunk[0].campaign
+        raise StoreUnavailable(
+            f"campaign {campaign}: this intake lost its claim (it stalled past its lease and another "
+            "call with the same campaign id took the campaign over); nothing of this chunk was stored",
+            accepted=accepted,
+            campaign=campaign,
+        )
+    if status == _CONFLICT:
         position, existing = int(reply[1]), decoded(reply[2])
         message = chunk[position]
         rule = (
@@ -123,7 +136,7 @@ class IntakeStore(StoreBase):
         self,
         messages: Sequence[NewMessage],
         *,
-        hold: bool = False,
+        held_by: str | None = None,
         extras: Mapping[str, Extras] | None = None,
     ) -> StoredIds:
         """Store messages as ``queued`` at their lanes' tails, each with its ``extras`` (send time,
@@ -133,8 +146,9 @@ class IntakeStore(StoreBase):
         stands for another request, by ``request_digest``, raises IdempotencyConflict and nothing
         of its chunk is stored); an id
         already present is never overwritten, so storing the same messages again (a retry after a
-        lost reply) stores nothing twice. ``hold``: campaign messages stay out of their lane until
-        ``release_campaign`` (see ``create_campaign``). A message whose ``release_at`` is still
+        lost reply) stores nothing twice. ``held_by``: the owner token of a held campaign
+        (``claim_campaign``): its messages stay out of their lane until ``release_campaign``, and
+        nothing is stored once that claim is lost (StoreUnavailable). A message whose ``release_at`` is still
         ahead by Redis' clock waits in the schedule instead of its lane.
         """
         stored = StoredIds()
@@ -147,7 +161,7 @@ class IntakeStore(StoreBase):
                     self._keys.fallback_due,
                     self._keys.webhook_watch,
                 ],
-                args=intake_args(self._prelude_args(), chunk, hold=hold, extras=extras),
+                args=intake_args(self._prelude_args(), chunk, held_by=held_by, extras=extras),
             )
             stored.extend_with(stored_ids(chunk, reply, accepted=stored))
         return stored

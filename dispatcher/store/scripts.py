@@ -23,6 +23,8 @@ _WITHOUT_PRELUDE = frozenset(
         "claim_runner",
         "renew_runner",
         "create_campaign",
+        "claim_campaign",
+        "renew_campaign",
         "commit_campaign",
         "release_campaign",
         "discard_campaign",
@@ -70,6 +72,8 @@ class Scripts:
         self.claim_runner = load("claim_runner")
         self.renew_runner = load("renew_runner")
         self.create_campaign = load("create_campaign")
+        self.claim_campaign = load("claim_campaign")
+        self.renew_campaign = load("renew_campaign")
         self.commit_campaign = load("commit_campaign")
         self.release_campaign = load("release_campaign")
         self.discard_campaign = load("discard_campaign")

@@ -88,3 +88,18 @@ class MessageFactory:
 @pytest.fixture
 def make_messages() -> MessageFactory:
     return MessageFactory()
+
+
+def claim_held(store: Store, campaign_id: str, *, lane: str = "revicom:bulk", lease_s: float = 60) -> str:
+    """Begin a held campaign as a producer does (``claim_campaign``); returns its owner token."""
+    owner = secrets.token_hex(8)
+    claimed = store.claim_campaign(
+        campaign_id,
+        account=lane.split(":", maxsplit=1)[0],
+        lane=lane,
+        owner=owner,
+        lease_s=lease_s,
+        template_digest="t",
+    )
+    assert claimed is None, f"campaign {campaign_id} exists: {claimed}"
+    return owner

@@ -31,7 +31,7 @@ def upload(api: str, csv_path: Path, campaign: dict[str, Any]) -> requests.Respo
     with csv_path.open("rb") as handle:
         return requests.post(
             f"{api}/v1/campaigns/upload",
-            files={"file": ("recipients.csv", handle, "text/csv")},
+            files={"file": (csv_path.name, handle, "text/csv")},
             data={"campaign": json.dumps(campaign)},
             headers=AUTH,
             timeout=30,
@@ -81,7 +81,7 @@ def test_a_bad_row_refuses_the_whole_upload_naming_it(
 
     assert answer.status_code == 422
     [problem] = answer.json()["error"]["problems"]
-    assert (problem["field"], problem["value"]) == ("recipients[1].destination", "12")
+    assert (problem["field"], problem["value"]) == ("line 3, column phone", "12")
     assert requests.get(f"{producer_api}/v1/campaigns/broken", headers=AUTH, timeout=5).status_code == 404
     assert store.lane_depth("revicom:bulk") == 0
 
@@ -116,10 +116,11 @@ def test_csv_without_phone_column_or_not_utf8_is_422(producer_api: str, tmp_path
     latin = tmp_path / "b.csv"
     latin.write_bytes(b"phone,name\n79160000001,J\xf6rg\n")
 
-    for path, field in ((no_phone, "recipients"), (latin, "file")):
+    for path, field in ((no_phone, "line 1"), (latin, "line 2")):
         answer = upload(producer_api, path, {"template": TEMPLATE})
         assert answer.status_code == 422, answer.text
-        assert answer.json()["error"]["problems"][0]["field"] == field
+        [problem] = answer.json()["error"]["problems"]
+        assert (problem["field"], problem["value"]) == (field, path.name)
 
 
 def test_unknown_campaign_is_404(producer_api: str) -> None:
@@ -127,3 +128,37 @@ def test_unknown_campaign_is_404(producer_api: str) -> None:
         answer = requests.request(method, f"{producer_api}{path}", headers=AUTH, timeout=5)
         assert answer.status_code == 404
         assert answer.json()["error"]["code"] == "not_found"
+
+
+def test_a_campaign_posted_twice_with_its_id_is_stored_once_and_a_changed_one_is_409(
+    producer_api: str, store: Store, tmp_path: Path
+) -> None:
+    # The report: the same post twice sent every SMS twice; a third with other recipients was appended.
+    recipients = [{"phone": number, "name": f"N{index}"} for index, number in enumerate(numbers(5))]
+    body = {"template": TEMPLATE, "recipients": recipients, "campaign_id": "spring-sale"}
+
+    def post(campaign: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{producer_api}/v1/campaigns", json=campaign, headers=AUTH, timeout=10)
+
+    first, again = post(body), post(body)
+    changed = post({**body, "recipients": recipients[:4]})
+
+    assert first.status_code == again.status_code == 202, again.text
+    assert first.json() == again.json() == {"id": "spring-sale"}
+    assert "Idempotent-Replayed" not in first.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert changed.status_code == 409, changed.text
+    error = changed.json()["error"]
+    assert error["code"] == "conflict"
+    assert error["problems"][0]["field"] == "campaign_id"
+    assert "spring-sale" in error["message"]
+    assert counts(producer_api, "spring-sale")["total"] == 5
+    assert store.lane_depth("revicom:bulk") == 5
+
+    # The same rows uploaded as a CSV are the same campaign.
+    path = tmp_path / "same.csv"
+    path.write_text("phone,name\n" + "".join(f"{r['phone']},{r['name']}\n" for r in recipients))
+    replayed = upload(producer_api, path, {"template": TEMPLATE, "campaign_id": "spring-sale"})
+    assert replayed.status_code == 202, replayed.text
+    assert replayed.headers["Idempotent-Replayed"] == "true"
+    assert store.lane_depth("revicom:bulk") == 5

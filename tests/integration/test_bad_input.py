@@ -380,6 +380,8 @@ def test_a_100000_row_csv_with_bad_rows_at_its_end_is_refused_naming_them_and_st
 
     body = assert_error_shape(answer, 422, "invalid_request")
     named = {(p["field"], p["value"]) for p in body["error"]["problems"]}
-    assert named == {(f"recipients[{row}].destination", value) for row, value in bad.items()}
+    # Lines count from the header (line 1): row index 99_001 is line 99_003.
+    assert named == {(f"line {row + 2}, column phone", value) for row, value in bad.items()}
+    assert body["error"]["message"].startswith("3 of 100000 recipients are invalid")
     assert snapshot(redis_client, key_prefix) == {}
     assert requests.get(f"{producer_api}/v1/campaigns/big-broken", headers=AUTH, timeout=5).status_code == 404

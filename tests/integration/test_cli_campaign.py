@@ -92,6 +92,49 @@ def test_a_broken_row_stores_nothing_and_unknown_campaigns_are_exit_1(
     assert missing_file.exit_code == 2
 
 
+def test_a_named_campaign_sent_again_sends_nothing_twice_and_another_file_is_refused(
+    env: dict[str, str], tmp_path: Path, redis_client: redis.Redis, key_prefix: str
+) -> None:
+    csv = customers(tmp_path, 3)
+    first = send_campaign(env, csv, "--campaign-id", "spring")
+    again = run(
+        env,
+        "campaign",
+        "send",
+        str(csv),
+        "--sender",
+        "SHOP",
+        "--text",
+        "Hi {name}",
+        "--campaign-id",
+        "spring",
+    )
+    other = tmp_path / "other.csv"
+    other.write_text("phone,name\n79161234599,Eve\n", encoding="utf-8")
+    changed = run(
+        env,
+        "campaign",
+        "send",
+        str(other),
+        "--sender",
+        "SHOP",
+        "--text",
+        "Hi {name}",
+        "--campaign-id",
+        "spring",
+    )
+
+    assert first == "spring"
+    assert again.exit_code == 0, again.output
+    assert again.stdout.strip() == "spring"
+    assert "nothing sent again" in again.stderr
+    assert changed.exit_code == 1
+    assert "field: campaign_id" in changed.stderr
+    assert "other content" in changed.stderr
+    assert "Traceback" not in changed.output
+    assert redis_client.llen(Keys(key_prefix).lane("revicom:bulk")) == 3
+
+
 def test_send_wait_follows_delivery_until_every_message_is_final(
     pipeline: PipelineProcesses, pipeline_env: dict[str, str], api: str, tmp_path: Path
 ) -> None:

@@ -15,7 +15,7 @@ from dispatcher.settings import Settings
 from dispatcher.store import Store
 from tests.integration.worker_fixtures import in_process_runtime
 
-from .conftest import MessageFactory
+from .conftest import MessageFactory, claim_held
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +38,13 @@ def test_tick_discards_a_campaign_never_committed_once_its_producer_is_surely_go
     make_messages: MessageFactory,
 ) -> None:
     runtime = _runtime(store, redis_client, key_prefix, accounts)
-    store.create_campaign("abandoned", account="revicom", lane=LANE, held=True)
+    owner_abandoned = claim_held(store, "abandoned", lane=LANE)
     abandoned = make_messages(1500, campaign="abandoned")
-    store.add_messages(abandoned, hold=True)
+    store.add_messages(abandoned, held_by=owner_abandoned)
     time.sleep(1.1)  # older than held_campaign_timeout_s, by Redis' clock
-    store.create_campaign("checking", account="revicom", lane=LANE, held=True)
+    owner_checking = claim_held(store, "checking", lane=LANE)
     checking = make_messages(10, campaign="checking")
-    store.add_messages(checking, hold=True)
+    store.add_messages(checking, held_by=owner_checking)
 
     report = run_tick(runtime)
 
@@ -54,6 +54,28 @@ def test_tick_discards_a_campaign_never_committed_once_its_producer_is_surely_go
     assert store.campaign_counts("abandoned")["total"] == 0
     assert store.get(checking[0].id) is not None
     assert [campaign.id for campaign in store.held_campaigns()] == ["checking"]
+
+
+def test_tick_discards_a_campaign_whose_producer_stopped_renewing_its_lease_but_not_a_retaken_one(
+    store: Store,
+    redis_client: redis.Redis,
+    key_prefix: str,
+    accounts: dict[str, Account],
+    make_messages: MessageFactory,
+) -> None:
+    runtime = in_process_runtime(store, redis_client, accounts, Settings(key_prefix=key_prefix))
+    dead = claim_held(store, "dead", lane=LANE, lease_s=0.2)
+    store.add_messages(make_messages(20, campaign="dead"), held_by=dead)
+    alive = claim_held(store, "alive", lane=LANE, lease_s=0.2)
+    store.add_messages(make_messages(5, campaign="alive"), held_by=alive)
+    time.sleep(0.3)
+    assert store.renew_campaign("alive", owner=alive, lease_s=30)
+
+    report = run_tick(runtime)
+
+    assert report is not None
+    assert report.discarded == 20, "long before held_campaign_timeout_s (an hour)"
+    assert [campaign.id for campaign in store.held_campaigns()] == ["alive"]
 
 
 def test_tick_finishes_the_release_of_a_committed_campaign_and_never_discards_it(
@@ -66,10 +88,10 @@ def test_tick_finishes_the_release_of_a_committed_campaign_and_never_discards_it
     # The failure this guards against: a 25,000-message campaign whose release failed after the
     # first 10,000 stayed held; workers sent those, then the sweep deleted all the records.
     runtime = _runtime(store, redis_client, key_prefix, accounts)
-    store.create_campaign("interrupted", account="revicom", lane=LANE, held=True)
+    owner_interrupted = claim_held(store, "interrupted", lane=LANE)
     messages = make_messages(25_000, campaign="interrupted")
-    store.add_messages(messages, hold=True)
-    assert store.commit_campaign("interrupted")
+    store.add_messages(messages, held_by=owner_interrupted)
+    assert store.commit_campaign("interrupted", owner=owner_interrupted, content_digest="c")
     assert store.release_campaign("interrupted", LANE, count=10_000) == (10_000, False)
     # ... and the producer stops here. Workers take some of what was released meanwhile.
     taken = store.take_batch(LANE, max_size=1000, worker="w", take_timeout_s=30)

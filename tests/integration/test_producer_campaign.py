@@ -83,13 +83,14 @@ def test_a_bad_row_stores_nothing_and_names_the_row(
     with pytest.raises(InvalidMessage) as raised:
         dispatcher.campaign(TEMPLATE, write_csv(tmp_path / "r.csv", 3000, bad_row=2100))
 
-    assert [problem.field for problem in raised.value.problems] == ["recipients[2100].destination"]
+    assert [problem.field for problem in raised.value.problems] == ["line 2102, column phone"]
     assert_nothing_left(dispatcher.store, redis_client, key_prefix)
 
 
 def test_a_missing_template_variable_is_named(dispatcher: Dispatcher) -> None:
     with pytest.raises(
-        InvalidMessage, match=r"recipients\[1\]\.name=None: the template uses this placeholder"
+        InvalidMessage,
+        match=r"recipients\[1\]\.name=None: the template uses \{name\}; this recipient has no value",
     ):
         dispatcher.campaign(TEMPLATE, [{"phone": "79161234567", "name": "Ann"}, {"phone": "79161234568"}])
 
@@ -99,7 +100,7 @@ def test_a_one_shot_iterator_with_a_bad_row_stores_nothing_either(
 ) -> None:
     rows = iter([*numbers(1500), "12345"])
 
-    with pytest.raises(InvalidMessage, match=r"recipients\[1500\]\.destination"):
+    with pytest.raises(InvalidMessage, match=r"recipients\[1500\]\.phone"):
         dispatcher.campaign(MessageTemplate(RevicomSms, {"sender_name": "S", "text": "Hi"}), rows)
 
     assert_nothing_left(dispatcher.store, redis_client, key_prefix)

@@ -11,7 +11,7 @@ from dispatcher.errors import ConfigurationError, IdempotencyConflict
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
 from dispatcher.store.states import QUEUED
 
-from .conftest import MessageFactory
+from .conftest import MessageFactory, claim_held
 
 pytestmark = pytest.mark.integration
 
@@ -137,9 +137,9 @@ def test_store_refuses_a_decoding_client(redis_url: str, key_prefix: str) -> Non
 def test_a_held_campaign_reaches_its_lane_only_when_committed_and_released(
     store: Store, make_messages: MessageFactory
 ) -> None:
-    store.create_campaign("cmp2", account="revicom", lane="revicom:bulk", held=True)
+    owner_cmp2 = claim_held(store, "cmp2", lane="revicom:bulk")
     messages = make_messages(2500, campaign="cmp2")
-    store.add_messages(messages, hold=True)
+    store.add_messages(messages, held_by=owner_cmp2)
 
     assert store.lane_depth("revicom:bulk") == 0
     assert store.campaign_counts("cmp2")["queued"] == 2500
@@ -147,7 +147,7 @@ def test_a_held_campaign_reaches_its_lane_only_when_committed_and_released(
     assert store.campaign_accepted("cmp2") is False
     assert store.release_campaign("cmp2", "revicom:bulk", count=2000) == (0, False), "not committed"
 
-    assert store.commit_campaign("cmp2")
+    assert store.commit_campaign("cmp2", owner=owner_cmp2, content_digest="c")
     assert store.campaign_accepted("cmp2") is True
     assert store.release_campaign("cmp2", "revicom:bulk", count=2000) == (2000, False)
     # Whoever continues (the producer, or beat) starts where the last call stopped.
@@ -164,25 +164,27 @@ def test_a_held_campaign_reaches_its_lane_only_when_committed_and_released(
 def test_a_committed_campaign_is_never_discarded_and_a_discarded_one_never_committed(
     store: Store, make_messages: MessageFactory
 ) -> None:
-    store.create_campaign("kept", account="revicom", lane="revicom:bulk", held=True)
-    store.add_messages(make_messages(1500, campaign="kept"), hold=True)
-    assert store.commit_campaign("kept")
+    owner_kept = claim_held(store, "kept", lane="revicom:bulk")
+    store.add_messages(make_messages(1500, campaign="kept"), held_by=owner_kept)
+    assert store.commit_campaign("kept", owner=owner_kept, content_digest="c")
     assert store.release_campaign("kept", "revicom:bulk", count=1000) == (1000, False)
 
     assert store.discard_campaign("kept") == 0, "half released: accepted all the same"
     assert store.campaign_counts("kept")["total"] == 1500
 
-    store.create_campaign("late", account="revicom", lane="revicom:bulk", held=True)
-    store.add_messages(make_messages(1500, campaign="late"), hold=True)
+    owner_late = claim_held(store, "late", lane="revicom:bulk")
+    store.add_messages(make_messages(1500, campaign="late"), held_by=owner_late)
     assert store.discard_campaign("late", chunk=1000) == 1500
-    assert not store.commit_campaign("late"), "gone: a producer waking up late cannot commit it"
+    assert not store.commit_campaign("late", owner=owner_late, content_digest="c"), (
+        "gone: a producer waking up late cannot commit it"
+    )
 
 
 def test_a_discarded_held_campaign_leaves_nothing_but_totals(
     store: Store, make_messages: MessageFactory, redis_client: redis.Redis, key_prefix: str
 ) -> None:
-    store.create_campaign("cmp3", account="revicom", lane="revicom:bulk", held=True)
-    store.add_messages(make_messages(2500, campaign="cmp3"), hold=True)
+    owner_cmp3 = claim_held(store, "cmp3", lane="revicom:bulk")
+    store.add_messages(make_messages(2500, campaign="cmp3"), held_by=owner_cmp3)
     assert [count.count for count in store.statistics().current] == [2500]
 
     assert store.discard_campaign("cmp3", chunk=1000) == 2500

@@ -8,8 +8,10 @@
 --         send time -- "at" below, or NOW -- plus ttl), campaign or '', idempotency key or '', channel
 --         or '', request digest or '' (what the key stands for)  (one argument: redis-py packs 7,000
 --         separate arguments slower than Redis stores them)
--- ARGV[4] '1' to hold the messages out of their lanes (a campaign still being checked; its ids
---         are in the campaign's id list and go to the lane with release_campaign), else '0'
+-- ARGV[4] the owner token of the campaign being checked, to hold the messages out of their lanes
+--         (their ids are in the campaign's id list and go to the lane with release_campaign), or ''
+--         for messages that go to their lanes now. The campaign must still be 'checking' under
+--         that owner (claim_campaign), or nothing is stored: {2} (the claim was lost).
 -- ARGV[5] JSON object of extras by message id, or '' for none:
 --   {"at": release epoch s, "f": [field, value, ...], "fd": s after its send time (or NOW) by which
 --    delivered/read must come, else the SMS fallback is claimed, "watch": true,
@@ -24,7 +26,7 @@
 -- the same messages (a retry after a lost reply) stores them once.
 local created_at = string.format('%.3f', NOW)
 local intake_event = NOW_MS .. ' accepted queued intake\n'
-local hold = ARGV[4] == '1'
+local hold = ARGV[4] ~= ''
 local all_extras = ARGV[5] ~= '' and cjson.decode(ARGV[5]) or {}
 local known = {}         -- position in the chunk, existing id: per known idempotency key
 local lane_ids = {}      -- lane -> ids to RPUSH, in order
@@ -69,8 +71,16 @@ local FIELDS = 9
 -- twice in the chunk stands for its first message (stored below before the second is reached).
 local existing_for = {}
 local first_in_chunk = {}
+local checked_claims = {}
 for i = 1, #flat, FIELDS do
-  local idem, digest = flat[i + 6], flat[i + 8]
+  local idem, digest, campaign = flat[i + 6], flat[i + 8], flat[i + 5]
+  if hold and not checked_claims[campaign] then
+    local claim = redis.call('HMGET', ROOT .. 'c:' .. campaign, 'ph', 'ow')
+    if claim[1] ~= 'checking' or claim[2] ~= ARGV[4] then
+      return {2}
+    end
+    checked_claims[campaign] = true
+  end
   if idem ~= '' then
     local first = first_in_chunk[idem]
     local existing, stored_digest

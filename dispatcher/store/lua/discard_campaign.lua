@@ -8,9 +8,16 @@
 -- go down).
 -- KEYS[1] {P}:c:<campaign>:ids   KEYS[2] {P}:c:<campaign>   KEYS[3] {P}:held
 -- ARGV[1] key root "{P}:"   ARGV[2] count   ARGV[3] campaign id
--- Returns how many messages were deleted; 0 once the campaign is gone (or was committed).
-local phase = redis.call('HGET', KEYS[2], 'ph')
+-- ARGV[4] owner token the caller saw, or '' for any: a campaign claimed since by another producer
+--         (a replay that took over a dead one's intake) is not touched
+-- Returns how many messages were deleted; 0 once the campaign is gone (or was committed, or is
+-- owned by another producer now).
+local f = redis.call('HMGET', KEYS[2], 'ph', 'ow')
+local phase = f[1]
 if phase ~= 'checking' and phase ~= 'discarding' then
+  return 0
+end
+if ARGV[4] ~= '' and f[2] ~= ARGV[4] then
   return 0
 end
 if phase == 'checking' then
