@@ -10,11 +10,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, RedisDsn, SecretStr, field_validator
+from pydantic import Field, RedisDsn, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispatcher.errors import ConfigurationError
 from dispatcher.phone import region_code
 
+#: Every setting is the environment variable of its name, upper case, after this prefix.
+ENV_PREFIX = "DISPATCHER_"
 #: The accounts file that ships with the package: every provider pointed at the local simulator.
 DEFAULT_PROVIDERS_FILE = Path(__file__).with_name("providers.default.toml")
 
@@ -22,7 +25,7 @@ DEFAULT_PROVIDERS_FILE = Path(__file__).with_name("providers.default.toml")
 class Settings(BaseSettings):
     """Everything a dispatcher process needs to know about its deployment."""
 
-    model_config = SettingsConfigDict(env_prefix="DISPATCHER_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     redis_url: RedisDsn = Field(
         default=RedisDsn("redis://127.0.0.1:6379/0"),
@@ -212,5 +215,47 @@ class Settings(BaseSettings):
 
 
 def load_settings() -> Settings:
-    """Read the settings from the environment, once per call (cheap; callers keep the result)."""
-    return Settings()
+    """Read the settings from the environment, once per call (cheap; callers keep the result).
+
+    Raises ``ConfigurationError`` naming each variable and its rule (never its value: some are
+    secrets), e.g. ``DISPATCHER_CALLBACK_SECRET: must have at least 16 characters``."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigurationError("invalid settings: " + "; ".join(settings_problems(exc))) from None
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """Each of pydantic's errors as ``DISPATCHER_NAME: rule``, without the value."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        variable = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
+        problems.append(f"{variable} {_rule(error['type'], error.get('ctx') or {}, str(error['msg']))}")
+    return problems
+
+
+#: pydantic's error types whose own text would be unclear for a variable, as rules.
+_RULES = {
+    "string_too_short": "must be at least {min_length} characters",
+    "too_short": "must be at least {min_length} characters",
+    "string_too_long": "must be at most {max_length} characters",
+    "too_long": "must be at most {max_length} characters",
+    "string_pattern_mismatch": "must match {pattern}",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+}
+
+
+def _rule(kind: str, context: dict[str, object], message: str) -> str:
+    template = _RULES.get(kind)
+    if template is not None:
+        try:
+            return template.format_map(context)
+        except KeyError:
+            pass
+    if kind == "value_error":  # our own validators' texts are rules already
+        return message.removeprefix("Value error, ")
+    return f"is not valid: {message[:1].lower()}{message[1:]}"

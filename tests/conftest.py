@@ -4,12 +4,14 @@ whose credentials live only in this test session's environment."""
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import hypothesis
 import pytest
 
 from dispatcher.accounts import Account, parse_accounts
@@ -18,6 +20,25 @@ from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.process import running_simulator
 
 pytest_plugins = ["tests.integration.worker_fixtures"]
+
+# The suite is deterministic: the same examples every run and on every machine (derandomized, no
+# example database to carry state between runs), without deadlines or the "too slow" health checks
+# that a busy 2-core CI box trips. Examples Hypothesis once found stay as explicit @example()s.
+# HYPOTHESIS_PROFILE=explore searches afresh (random, with a database in .hypothesis/) to find more.
+hypothesis.settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[
+        hypothesis.HealthCheck.too_slow,
+        hypothesis.HealthCheck.data_too_large,
+        hypothesis.HealthCheck.filter_too_much,
+    ],
+)
+hypothesis.settings.register_profile("explore", deadline=None, max_examples=1000)
+hypothesis.settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from dispatcher.cli.common import IsoDateTime, dispatcher_from_environment, fail
+from dispatcher.cli.common import IsoDateTime, dispatcher_from_environment
+from dispatcher.cli.failures import fail
 from dispatcher.cli.options import deadline_option
 from dispatcher.models.revicom import RevicomSms
 from dispatcher.models.smartswitch import SmartswitchSms

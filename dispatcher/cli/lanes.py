@@ -1,6 +1,7 @@
 """``dispatcher lanes``: where messages wait (depth), which lanes are paused and why, how many
 dispatch tasks work each, and each rate-limited account's usage (shared by all workers);
-``dispatcher lanes resume NAME`` lifts a pause (after fixing an account)."""
+``dispatcher lanes pause NAME --reason ...`` stops a lane, ``dispatcher lanes resume NAME`` lifts a
+pause (an operator's, or a worker's after an account error)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dispatcher.ratelimit import AccountUsage, RedisLimiter, quota_for
 from dispatcher.settings import Settings, load_settings
 from dispatcher.store import Store
 from dispatcher.store.connection import store_client
+from dispatcher.taskqueue import PRIORITY_CLASSES, lane_name
 
 
 def _store() -> Store:
@@ -43,6 +45,7 @@ def lanes(context: click.Context) -> None:
     \b
     Examples:
       dispatcher lanes
+      dispatcher lanes pause revicom:bulk --reason "provider maintenance"
       dispatcher lanes resume revicom:bulk
     """
     if context.invoked_subcommand is not None:
@@ -76,6 +79,39 @@ def _echo_usages(usages: list[tuple[float, AccountUsage]]) -> None:
             f"{usage.account:<{width}}  {rate:>15}  {usage.messages_used:>6.0%}  {usage.leases:>6}  "
             f"{usage.waited_s:>8.1f}s  {usage.handbacks:>9}  {_pause_text(usage.paused, usage.paused_for_s)}"
         )
+
+
+@lanes.command()
+@click.argument("name")
+@click.option("--reason", required=True, help="Why (shown by `dispatcher lanes` and in the workers' logs).")
+@click.option(
+    "--for",
+    "for_s",
+    type=click.FloatRange(min=1),
+    help="Resume by itself after this many seconds [default: until `lanes resume`].",
+)
+def pause(name: str, reason: str, for_s: float | None) -> None:
+    """Stop lane NAME: its messages wait (their deadlines still count) until it is resumed.
+
+    \b
+    Example:
+      dispatcher lanes pause revicom:bulk --reason "provider maintenance until 14:00"
+    """
+    settings = load_settings()
+    known = _known_lanes(settings)
+    if name not in known:
+        raise click.BadParameter(
+            f"{name!r} is not a lane of this deployment (lanes: {', '.join(sorted(known))})",
+            param_hint="NAME",
+        )
+    Store.from_settings(settings).pause_lane(name, reason, for_s=for_s)
+    click.echo(f"{name}: paused{f' for {for_s:g} s' if for_s else ' until resumed'}: {reason}")
+
+
+def _known_lanes(settings: Settings) -> set[str]:
+    """Every lane the providers file's accounts can have, and every lane ever used."""
+    lanes = {lane_name(account, cls) for account in load_accounts(settings) for cls in PRIORITY_CLASSES}
+    return lanes | set(Store.from_settings(settings).lane_names())
 
 
 @lanes.command()

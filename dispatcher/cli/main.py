@@ -1,6 +1,7 @@
 """Entry point of the ``dispatcher`` command: a click group whose commands live in sibling modules.
 
-Exit codes: 0 success, 1 failure, 2 usage error (click's own convention for bad arguments).
+Exit codes: 0 success, 1 failure, 2 usage error (click's own convention for bad arguments); a
+failure is one line on stderr, never a traceback (``failures``).
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from dispatcher.cli.api import api
 from dispatcher.cli.campaign import campaign
 from dispatcher.cli.demo import demo
 from dispatcher.cli.dev import dev
+from dispatcher.cli.failures import FailureBoundary
 from dispatcher.cli.lanes import lanes
 from dispatcher.cli.send import send
 from dispatcher.cli.simulator import simulator
 from dispatcher.cli.status import status
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=FailureBoundary, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(package_name="dispatcher")
 def cli() -> None:
     """Dispatcher: SMS, voice codes and RCS through Revicom, Smartswitch and BSG.

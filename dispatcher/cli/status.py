@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import click
 import orjson
 
-from dispatcher.cli.common import dispatcher_from_environment, fail
+from dispatcher.cli.common import dispatcher_from_environment
+from dispatcher.cli.failures import fail
 from dispatcher.producer.status import MessageStatus
 
 

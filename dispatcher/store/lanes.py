@@ -51,7 +51,11 @@ class LaneStore(StoreBase):
     def pause_lane(self, lane: str, reason: str, *, for_s: float | None = None) -> None:
         """Pause a lane until ``resume_lane`` (account errors) or for ``for_s`` (429 Retry-After)."""
         px = max(1, int(for_s * 1000)) if for_s is not None else None
-        self._client.set(self._keys.pause(lane), reason, px=px)
+        # Listed from now on (a lane paused before its first message is still a lane to show).
+        transaction = self._client.pipeline(transaction=True)
+        transaction.sadd(self._keys.lanes, lane)
+        transaction.set(self._keys.pause(lane), reason, px=px)
+        transaction.execute()
 
     def resume_lane(self, lane: str) -> bool:
         """Lift a pause; False when the lane was not paused."""

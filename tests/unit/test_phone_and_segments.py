@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from dispatcher.phone import InvalidPhoneNumber, mask_msisdn, normalize_msisdn
 from dispatcher.segments import count_segments
@@ -71,3 +75,25 @@ def test_masked_number_keeps_only_prefix_and_last_two_digits() -> None:
 def test_segment_count_follows_gsm_0338(text: str, encoding: str, units: int, segments: int) -> None:
     counted = count_segments(text)
     assert (counted.encoding, counted.units, counted.segments) == (encoding, units, segments)
+
+
+@given(
+    st.from_regex(r"(\+|00)?[1-9][0-9]{6,17}", fullmatch=True),
+    st.sampled_from(["", " ", "-"]),
+)
+@example("49020100000000000", "")  # 17 digits: once rewritten to 16 (found by Hypothesis)
+@example("+49 0201 00000000", " ")
+def test_a_number_written_internationally_keeps_exactly_its_digits_or_is_refused(
+    written: str, separator: str
+) -> None:
+    prefix = re.match(r"\+|00", written)
+    digits = written[prefix.end() :] if prefix else written
+    spaced = (prefix.group(0) if prefix else "") + separator.join(
+        digits[i : i + 3] for i in range(0, len(digits), 3)
+    )
+    try:
+        normalized = normalize_msisdn(spaced)
+    except InvalidPhoneNumber:
+        return
+    assert normalized == digits
+    assert len(normalized) <= 15
