@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, RedisDsn, SecretStr, ValidationError, field_validator
+from pydantic import Field, RedisDsn, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dispatcher.errors import ConfigurationError
 from dispatcher.phone import region_code
+from dispatcher.webhooks.addresses import parse_networks
+from dispatcher.webhooks.signing import webhook_key
 
 #: Every setting is the environment variable of its name, upper case, after this prefix.
 ENV_PREFIX = "DISPATCHER_"
@@ -151,10 +153,19 @@ class Settings(BaseSettings):
         default=20_000, ge=1000, description="Scheduled messages beat releases per tick at most."
     )
     webhook_url: str | None = Field(
-        default=None, description="Status changes of messages without their own webhook go here."
+        default=None,
+        description="Status changes of messages without their own webhook go here (needs webhook_secret).",
     )
     webhook_secret: SecretStr | None = Field(
-        default=None, min_length=16, description="Key of the X-Dispatcher-Signature HMAC."
+        default=None,
+        description="Standard Webhooks signing secret, `whsec_` + base64 of 24..64 random bytes (make one "
+        "with `dispatcher webhook-secret`). Unset: webhook URLs are refused at intake.",
+    )
+    webhook_allow_networks: str | None = Field(
+        default=None,
+        description="Comma-separated networks webhooks may reach although they are not public (e.g. "
+        "`10.20.0.0/16` for a receiver inside the deployment); loopback, private, link-local and "
+        "metadata addresses are refused otherwise. `dispatcher dev` allows loopback.",
     )
     webhook_timeout_s: float = Field(default=5.0, gt=0, le=60)
     webhook_max_attempts: int = Field(default=12, ge=1, le=100)
@@ -207,6 +218,27 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8900",
         description="Base URL of `dispatcher simulator`; the default accounts file points here.",
     )
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _standard_webhooks_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        if secret is not None:
+            webhook_key(secret.get_secret_value())
+        return secret
+
+    @field_validator("webhook_allow_networks")
+    @classmethod
+    def _networks(cls, networks: str | None) -> str | None:
+        parse_networks(networks)
+        return networks
+
+    @model_validator(mode="after")
+    def _webhooks_signed(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError(
+                "DISPATCHER_WEBHOOK_URL needs DISPATCHER_WEBHOOK_SECRET: webhooks are never sent unsigned"
+            )
+        return self
 
     @field_validator("default_region")
     @classmethod

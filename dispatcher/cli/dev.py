@@ -37,6 +37,7 @@ from dispatcher.settings import Settings, load_settings
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.process import running_simulator
 from dispatcher.taskqueue import BULK_QUEUE, TRANSACTIONAL_QUEUE
+from dispatcher.webhooks.signing import new_secret
 
 #: Fixed ports for a developer's bookmarks; --demo takes free ones so it runs next to anything.
 DEFAULT_PORTS = {"api": 8080, "simulator": 8900, "flower": 5555}
@@ -61,6 +62,10 @@ def _flower_login(settings: Settings) -> tuple[str, str, bool]:
     if settings.flower_password is not None:
         return settings.flower_user, settings.flower_password.get_secret_value(), False
     return settings.flower_user, secrets.token_urlsafe(12), True
+
+
+#: What `dispatcher dev` lets webhooks reach besides public addresses.
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 
 
 @click.command()
@@ -113,6 +118,10 @@ def _run_stack(demo: bool, api_port: int | None, simulator_port: int | None, flo
             "DISPATCHER_SIMULATOR_URL": simulator_url,
             "DISPATCHER_CALLBACK_BASE_URL": f"http://127.0.0.1:{api_port}",
             "DISPATCHER_CALLBACK_SECRET": secrets.token_urlsafe(24),
+            # Webhooks to receivers on this machine (refused in production unless allowed).
+            "DISPATCHER_WEBHOOK_SECRET": os.environ.get("DISPATCHER_WEBHOOK_SECRET") or new_secret(),
+            "DISPATCHER_WEBHOOK_ALLOW_NETWORKS": os.environ.get("DISPATCHER_WEBHOOK_ALLOW_NETWORKS")
+            or LOOPBACK_NETWORKS,
         }
         click.echo(f"Logs in {log_dir}; Redis keys under {{{prefix}}}:")
         user, password, generated = _flower_login(load_settings())

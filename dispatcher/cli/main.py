@@ -17,6 +17,7 @@ from dispatcher.cli.lanes import lanes
 from dispatcher.cli.send import send
 from dispatcher.cli.simulator import simulator
 from dispatcher.cli.status import status
+from dispatcher.cli.webhook_secret import webhook_secret
 
 
 @click.group(
@@ -34,7 +35,7 @@ def cli() -> None:
     """
 
 
-for command in (dev, api, simulator, send, status, campaign, lanes, demo):
+for command in (dev, api, simulator, send, status, campaign, lanes, demo, webhook_secret):
     cli.add_command(command)
 
 

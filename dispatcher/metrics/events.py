@@ -75,3 +75,11 @@ RATE_LIMIT_PAUSES = Counter(
     "Provider 429s that paused every lane of the account for its Retry-After.",
     ["account"],
 )
+
+# --- status webhooks (dispatcher.webhooks.sender) ---
+WEBHOOK_EVENTS = Counter(
+    "dispatcher_webhook_events_total",
+    "Webhook events by result: 'delivered' (a 2xx), 'dropped' (attempts spent, or an address webhooks "
+    "may not reach: the receiver never gets it).",
+    ["result"],
+)

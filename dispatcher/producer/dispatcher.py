@@ -47,6 +47,7 @@ from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
 from dispatcher.store.intake import Extras, StoredIds
 from dispatcher.store.states import CANCELLED, SUBMITTED
 from dispatcher.taskqueue import TRANSACTIONAL_QUEUE, TaskSender, celery_config, split_lane, try_kick
+from dispatcher.webhooks.intake import WebhookUrls
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class Dispatcher:
         self.tasks = tasks if tasks is not None else celery_client(settings)
         self.router = Router(accounts)
         #: account -> the delivery callback URL its wire items carry (only when callbacks are enabled)
+        self.webhook_urls = WebhookUrls.from_settings(self.settings)
         self.callback_urls = {
             name: url
             for name, account in accounts.items()
@@ -245,6 +247,8 @@ class Dispatcher:
     def _delivery(
         self, send_at: datetime | float | None, window: SendingWindow | None, webhook_url: str | None
     ) -> Delivery:
+        if webhook_url is not None:
+            self.webhook_urls.check(webhook_url)
         return Delivery.checked(
             send_at=send_at,
             window=window,

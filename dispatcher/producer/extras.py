@@ -68,10 +68,9 @@ class Delivery:
         limits: ScheduleLimits,
         clock: Callable[[], float],
     ) -> Delivery:
-        """The options, or InvalidMessage naming the broken one. ``clock``: Redis' clock, read only
-        when there is a send time or a window."""
-        if webhook_url is not None and not webhook_url.startswith(("http://", "https://")):
-            raise InvalidMessage([Problem("webhook_url", webhook_url, "must be an http(s) URL")])
+        """The options, or InvalidMessage naming the broken one (``webhook_url`` is checked by
+        ``WebhookUrls`` before). ``clock``: Redis' clock, read only when there is a send time or a
+        window."""
         at = _epoch("send_at", send_at)
         now = clock() if at is not None or window is not None else None
         if at is not None and now is not None:

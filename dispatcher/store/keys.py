@@ -99,3 +99,7 @@ class Keys:
 
     def webhook_event(self, event_id: str) -> str:
         return f"{self.root}wh:e:{event_id}"
+
+    def webhook_queue(self, message_id: str) -> str:
+        """A message's undelivered webhook event ids, oldest first: only the oldest is due."""
+        return f"{self.root}wh:q:{message_id}"

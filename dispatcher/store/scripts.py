@@ -31,6 +31,7 @@ _WITHOUT_PRELUDE = frozenset(
         "webhook_scan",
         "claim_webhooks",
         "retry_webhook",
+        "finish_webhook",
     }
 )
 _INCLUDE_MARK = "--@include "
@@ -85,3 +86,4 @@ class Scripts:
         self.webhook_scan = load("webhook_scan")
         self.claim_webhooks = load("claim_webhooks")
         self.retry_webhook = load("retry_webhook")
+        self.finish_webhook = load("finish_webhook")

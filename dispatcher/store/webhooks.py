@@ -1,6 +1,7 @@
 """Webhook events in the store: beat turns the status changes of watched messages into events
 (``webhook_scan.lua``), senders lease due events, and each is deleted once delivered or retried
-later (docs/pipeline.md §9)."""
+later (docs/pipeline.md §9). A message's events are delivered in order: only its oldest undelivered
+event is due (``webhook_queue.lua``)."""
 
 from __future__ import annotations
 
@@ -51,10 +52,8 @@ class WebhookStore(StoreBase):
         ]
 
     def webhook_delivered(self, event_id: str) -> None:
-        pipe = self._client.pipeline(transaction=True)
-        pipe.delete(self._keys.webhook_event(event_id))
-        pipe.zrem(self._keys.webhook_due, event_id)
-        pipe.execute()
+        """The event is done (delivered, or dropped): deleted, and its message's next event due."""
+        self._scripts.finish_webhook(keys=[self._keys.webhook_due], args=[self._keys.root, event_id])
 
     def webhook_failed(self, event_id: str, *, retry_after_s: float | None) -> None:
         """Count a failed attempt; try again ``retry_after_s`` from now, or drop the event when None."""

@@ -28,10 +28,11 @@ from dispatcher.callbacks import CallbackService
 from dispatcher.producer import celery_client
 from dispatcher.settings import Settings
 from dispatcher.store import Store
+from dispatcher.webhooks.signing import new_secret
 from tests.integration.worker_fixtures import PipelineProcesses
 
 CALLBACK_SECRET = secrets.token_urlsafe(18)
-WEBHOOK_SECRET = secrets.token_urlsafe(18)
+WEBHOOK_SECRET = new_secret()
 API_KEY = secrets.token_urlsafe(24)
 
 
@@ -53,6 +54,8 @@ def pipeline_env(pipeline_env: dict[str, str], api_port: int) -> dict[str, str]:
         "DISPATCHER_CALLBACK_BASE_URL": f"http://127.0.0.1:{api_port}",
         "DISPATCHER_CALLBACK_SECRET": CALLBACK_SECRET,
         "DISPATCHER_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        # The tests' receivers listen on loopback, which webhooks may not reach otherwise.
+        "DISPATCHER_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8",
         "DISPATCHER_WEBHOOK_BACKOFF_BASE_S": "0.2",
         "DISPATCHER_WEBHOOK_TIMEOUT_S": "2",
     }
@@ -73,7 +76,7 @@ def producer_api(
     store: Store, accounts: dict[str, Account], redis_url: str, key_prefix: str, api_port: int
 ) -> Iterator[str]:
     """The whole API's base URL; ``/v1`` routes take ``Authorization: Bearer <API_KEY>``."""
-    settings = Settings(redis_url=redis_url, key_prefix=key_prefix)
+    settings = Settings(redis_url=redis_url, key_prefix=key_prefix, webhook_secret=WEBHOOK_SECRET)
     tasks = celery_client(settings)
     with Dispatcher(store, accounts, settings, tasks=tasks) as dispatcher:
         service = CallbackService(store, accounts, settings, tasks)

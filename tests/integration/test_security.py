@@ -25,6 +25,7 @@ from starlette.routing import BaseRoute
 from dispatcher.api import create_app
 from dispatcher.simulator.client import SimulatorClient
 from dispatcher.simulator.process import running_simulator
+from dispatcher.webhooks.signing import new_secret
 from tests.conftest import SimCredentials
 from tests.integration.api_fixtures import free_port, serve
 from tests.integration.worker_fixtures import PipelineProcesses, numbers, wait_for
@@ -193,7 +194,7 @@ def pipeline_env(pipeline_env: dict[str, str], api_port: int, log_format: str) -
         "DISPATCHER_API_KEYS": f"{OTHER_KEY},{API_KEY}",
         "DISPATCHER_CALLBACK_BASE_URL": f"http://127.0.0.1:{api_port}",
         "DISPATCHER_CALLBACK_SECRET": SECRET,
-        "DISPATCHER_WEBHOOK_SECRET": "sec-test-webhook-" + "h" * 20,
+        "DISPATCHER_WEBHOOK_SECRET": new_secret(),
         "DISPATCHER_LOG_FORMAT": log_format,
     }
 

@@ -13,7 +13,6 @@ from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.producer.extras import Delivery, ScheduleLimits, release_at
 from dispatcher.producer.windows import SendingWindow, zone_of
 from dispatcher.providers.outcomes import DeliveryReport, DeliveryStatus
-from dispatcher.webhooks.signing import retry_delay_s, signature, verify
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 KOLKATA = ZoneInfo("Asia/Kolkata")
@@ -117,10 +116,3 @@ def test_reports_map_to_our_states_and_failures_call_for_the_fallback() -> None:
     assert state_report(report(None, kind="click")).target == ""
     assert triggers_fallback(report(DeliveryStatus.EXPIRED))
     assert not triggers_fallback(report(DeliveryStatus.DELIVERED))
-
-
-def test_a_signature_covers_timestamp_and_body() -> None:
-    given = signature("k" * 16, "1700000000", b"{}")
-    assert verify("k" * 16, "1700000000", b"{}", given)
-    assert not verify("k" * 16, "1700000001", b"{}", given)
-    assert retry_delay_s(3, base_s=1, cap_s=5) == 5

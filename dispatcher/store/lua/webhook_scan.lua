@@ -5,8 +5,10 @@
 -- KEYS[1] {P}:wh:watch   KEYS[2] {P}:wh:due
 -- ARGV[1] key root; ARGV[2] at most this many messages (due by Redis' clock);
 -- ARGV[3] default URL or ''; ARGV[4] event TTL, s; ARGV[5] look again after, s
+-- Each event is queued behind the message's earlier ones (webhook_queue): only the oldest is due.
 -- Returns how many events were created.
 --@include clock
+--@include webhook_queue
 local ROOT = ARGV[1]
 local FINAL_QUIET = {read = true, undelivered = true, expired = true, rejected = true, failed = true,
   cancelled = true}
@@ -27,12 +29,19 @@ for _, id in ipairs(ids) do
         local at_ms, source, target, reason = string.match(line, '^(%d+) (%S+) (%S+) ?(.*)$')
         if at_ms and string.sub(reason, 1, 8) ~= 'ignored:' then
           local event_id = id .. '.' .. offset
-          local body = cjson.encode({event_id = event_id, message_id = id, campaign = f[5] or cjson.null,
-            previous_state = source, state = target, reason = reason, at = tonumber(at_ms) / 1000})
+          local sequence = redis.call('HINCRBY', key, 'whn', 1)
+          local body = cjson.encode({event_id = event_id, message_id = id, sequence = sequence,
+            campaign = f[5] or cjson.null, previous_state = source, state = target, reason = reason,
+            at = tonumber(at_ms) / 1000})
           local event_key = ROOT .. 'wh:e:' .. event_id
+          local queue_key = ROOT .. 'wh:q:' .. id
+          local ttl = math.ceil(tonumber(ARGV[4]))
           redis.call('HSET', event_key, 'u', url, 'b', body, 'n', 0)
-          redis.call('EXPIRE', event_key, math.ceil(tonumber(ARGV[4])))
-          redis.call('ZADD', KEYS[2], NOW, event_id)
+          redis.call('EXPIRE', event_key, ttl)
+          if redis.call('RPUSH', queue_key, event_id) == 1 then
+            redis.call('ZADD', KEYS[2], NOW, event_id)
+          end
+          redis.call('EXPIRE', queue_key, ttl)
           created = created + 1
         end
         offset = offset + #line + 1
