@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 from starlette.concurrency import run_in_threadpool
 
 from dispatcher.api.auth import require_api_key
@@ -30,6 +32,8 @@ from dispatcher.settings import load_settings
 
 log = logging.getLogger(__name__)
 
+#: Where the docs pages' bundled scripts and styles are served.
+DOCS_ASSETS_PATH = "/docs-assets"
 #: Revicom posts up to 1,000 events at once (~250 kB); anything far larger is not a callback.
 MAX_BODY_BYTES = 4 * 1024 * 1024
 
@@ -49,11 +53,14 @@ def create_app(
     ``checks``: what ``/healthz`` asks (name -> a call that raises when the dependency is away).
     ``body_limits``: request body caps (default: from the settings in the environment).
     """
-    app = FastAPI(
+    # Swagger UI (/docs) and ReDoc (/redoc) from assets bundled in the package: no CDN, so the
+    # pages work on a machine without internet. Operation ids are the endpoints' names.
+    app = FastAPIOffline(
         title="dispatcher",
         version="1",
         summary="Send SMS, voice codes, flash calls, VK and RCS messages; follow and cancel them.",
-        redoc_url=None,
+        generate_unique_id_function=_operation_id,
+        static_url=DOCS_ASSETS_PATH,
     )
     install_error_handlers(app)
     limits = body_limits or BodyLimits.from_settings(load_settings())
@@ -85,6 +92,10 @@ def create_app(
         return await run_in_threadpool(_apply, service, provider, body, content_type, account)
 
     return app
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
 
 
 def _apply(

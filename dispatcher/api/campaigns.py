@@ -39,7 +39,7 @@ def campaigns_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
     @router.post(
         "", status_code=202, responses=error_responses(401, 409, 422, 503), summary="Start a campaign"
     )
-    async def start(body: CampaignRequest, response: Response) -> CampaignAccepted:
+    async def start_campaign(body: CampaignRequest, response: Response) -> CampaignAccepted:
         receipt = await run_in_threadpool(_start, dispatcher, body, body.recipients)
         return _accepted(receipt, response)
 
@@ -49,12 +49,21 @@ def campaigns_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
         responses=error_responses(401, 409, 422, 503),
         summary="Start a campaign whose recipients are an uploaded CSV (a `phone` column plus variables)",
     )
-    async def upload(
+    async def upload_campaign(
         file: Annotated[
             UploadFile,
             File(description=UPLOAD_DESCRIPTION),
         ],
-        campaign: Annotated[str, Form(description="JSON: the POST /v1/campaigns body without `recipients`.")],
+        campaign: Annotated[
+            str,
+            Form(
+                description="JSON: the POST /v1/campaigns body without `recipients`.",
+                examples=[
+                    '{"template": {"type": "revicom_sms", "sender_name": "SHOP", "text": "Hi {name}"}, '
+                    '"campaign_id": "spring-sale", "region": "RU"}'
+                ],
+            ),
+        ],
         response: Response,
     ) -> CampaignAccepted:
         options = _options(campaign)
@@ -62,7 +71,7 @@ def campaigns_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
         return _accepted(receipt, response)
 
     @router.get("/{campaign_id}", responses=error_responses(401, 404, 422, 503), summary="Messages per state")
-    async def counts(campaign_id: str) -> CampaignCounts:
+    async def get_campaign(campaign_id: str) -> CampaignCounts:
         return await run_in_threadpool(_counts, dispatcher, campaign_id)
 
     @router.post(
@@ -70,7 +79,7 @@ def campaigns_router(dispatcher: Dispatcher, auth: params.Depends) -> APIRouter:
         responses=error_responses(401, 404, 422, 503),
         summary="Cancel every message of the campaign not yet gone out",
     )
-    async def cancel(campaign_id: str) -> CampaignCounts:
+    async def cancel_campaign(campaign_id: str) -> CampaignCounts:
         await run_in_threadpool(_counts, dispatcher, campaign_id)  # 404 if unknown
         await run_in_threadpool(dispatcher.cancel_campaign, campaign_id)
         return await run_in_threadpool(_counts, dispatcher, campaign_id)

@@ -10,7 +10,7 @@ its traceback here and answered without it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +20,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from kombu.exceptions import OperationalError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from dispatcher.api.requests import BATCH, CHANNELS, ONE
@@ -79,6 +79,26 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "code": "invalid_request",
+                        "message": "the request breaks the rules listed in problems",
+                        "problems": [
+                            {
+                                "field": "destination",
+                                "value": "12",
+                                "rule": "must be a valid phone number: is not a valid international number",
+                            }
+                        ],
+                    }
+                }
+            ]
+        }
+    )
+
     error: ErrorDetail
 
 
@@ -132,8 +152,14 @@ def problems_of(errors: Sequence[Any]) -> list[Problem]:
         loc = [part for part in error.get("loc", ()) if part not in _UNION_TAGS]
         if loc and loc[0] == "body":
             loc = loc[1:]
-        # A missing field's "input" is its parent object: the field itself had no value.
-        value = None if error.get("type") == "missing" else error.get("input")
+        # A missing field's "input" is its parent object: the field itself had no value. A rule of
+        # the whole object (loc empty) is not echoed either: the body may hold phone numbers.
+        value = error.get("input")
+        whole_object = (
+            not loc and isinstance(value, dict) and not str(error.get("type")).startswith("union_tag")
+        )
+        if error.get("type") == "missing" or whole_object:
+            value = None
         field = ".".join(str(part) for part in loc)
         if error.get("type") in {"union_tag_invalid", "union_tag_not_found"}:
             field = ".".join([*map(str, loc), "type"])
@@ -146,9 +172,30 @@ def problems_of(errors: Sequence[Any]) -> list[Problem]:
     return problems
 
 
+def json_syntax_problem(error: Mapping[str, Any], body: object) -> Problem | None:
+    """A body that is not JSON, named by line and column (FastAPI gives only the offset, as the loc)."""
+    loc = error.get("loc", ())
+    if (
+        error.get("type") != "json_invalid"
+        or len(loc) != 2
+        or loc[0] != "body"
+        or not isinstance(loc[1], int)
+    ):
+        return None  # not FastAPI's own parse of the body (pydantic's errors name line and column)
+    offset = loc[1]
+    text = (
+        body.decode("utf-8", "replace") if isinstance(body, bytes) else body if isinstance(body, str) else ""
+    )
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    reason = str((error.get("ctx") or {}).get("error", "invalid JSON"))
+    return Problem("(body)", None, f"is not valid JSON: {reason} at line {line}, column {column}")
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = problems_of(exc.errors())
+    syntax = [problem for error in exc.errors() if (problem := json_syntax_problem(error, exc.body))]
+    problems = syntax or problems_of(exc.errors())
     log.info("%s %s: refused: %s", request.method, request.url.path, _fields(problems))
     return error_response(422, "invalid_request", "the request breaks the rules listed in problems", problems)
 

@@ -25,7 +25,7 @@ def health_router(checks: Mapping[str, Check]) -> APIRouter:
         summary="Whether Redis and the broker answer",
         responses={503: {"model": Health, "description": "A dependency does not answer"}},
     )
-    async def healthz(response: Response) -> Health:
+    async def get_health(response: Response) -> Health:
         results = {name: await run_in_threadpool(_run, name, check) for name, check in checks.items()}
         healthy = all(result == "ok" for result in results.values())
         if not healthy:
@@ -38,7 +38,7 @@ def health_router(checks: Mapping[str, Check]) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
     )
-    async def metrics() -> Response:
+    async def get_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

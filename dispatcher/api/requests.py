@@ -10,11 +10,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 from dispatcher.models.bsg import BsgRcs
 from dispatcher.models.common import build
 from dispatcher.models.revicom import RevicomFlashCall, RevicomSms, RevicomVk, RevicomVoiceCode
+from dispatcher.models.revicom_fields import (
+    VoiceCodeBrand,
+    VoiceCodeDigits,
+    VoiceCodeStyle,
+    VoiceCodeText,
+    voicecode_text,
+)
 from dispatcher.models.smartswitch import SmartswitchSms
 from dispatcher.producer import Message
 from dispatcher.producer.campaign_replay import CAMPAIGN_ID_PATTERN
@@ -92,7 +100,39 @@ class RevicomSmsItem(RevicomSms):
 
 
 class RevicomVoiceCodeItem(RevicomVoiceCode):
+    """A code read out in a call: give `brand` and `code` (and a `style`) and the dispatcher writes the
+    provider's sentence; `text` is for another template the provider approved."""
+
     type: Literal["revicom_voicecode"]
+    text: VoiceCodeText | None = Field(  # type: ignore[assignment]  # optional here: brand + code
+        default=None, description="The whole sentence read out (only for a template of your own)."
+    )
+    brand: VoiceCodeBrand | None = Field(
+        default=None, description="Who the code is from, read out before it."
+    )
+    code: VoiceCodeDigits | None = Field(default=None, description="The code's digits.")
+    style: VoiceCodeStyle | None = Field(
+        default=None, description="How the digits are read: plain 1234, spaced 1 2 3 4, dashed 1-2-3-4."
+    )
+
+    @model_validator(mode="after")
+    def _brand_and_code_or_text(self) -> RevicomVoiceCodeItem:
+        by_code = self.brand is not None or self.code is not None or self.style is not None
+        if by_code and self.text is not None:
+            raise PydanticCustomError("voicecode_form", "give brand and code, or text, not both")
+        if by_code and (self.brand is None or self.code is None):
+            raise PydanticCustomError("voicecode_form", "brand and code go together: give both")
+        if not by_code and self.text is None:
+            raise PydanticCustomError("voicecode_form", "a voice code needs brand and code (or text)")
+        return self
+
+    def channel_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        """``fields`` with the sentence made of brand, code and style in place of them."""
+        for name in ("brand", "code", "style"):
+            fields.pop(name, None)
+        if self.brand is not None and self.code is not None:
+            fields["text"] = voicecode_text(self.brand, self.code, self.style or "plain")
+        return fields
 
 
 class RevicomFlashCallItem(RevicomFlashCall):
@@ -178,7 +218,10 @@ def channel_message(item: BaseModel) -> Message:
     """The channel model instance of a validated item or request (what ``Dispatcher`` takes)."""
     kind = getattr(item, "type", None)
     model = CHANNELS[str(kind)]
-    return build(model, item.model_dump(exclude=set(_NOT_CHANNEL_FIELDS), exclude_unset=True))
+    fields = item.model_dump(exclude=set(_NOT_CHANNEL_FIELDS), exclude_unset=True)
+    if isinstance(item, RevicomVoiceCodeItem):
+        fields = item.channel_fields(fields)
+    return build(model, fields)
 
 
 def sms_fallback(request: BsgRcsRequest) -> SmsFallback | None:
@@ -226,5 +269,25 @@ Recipient: TypeAlias = str | dict[str, str | int | float]
 
 class CampaignRequest(CampaignOptions):
     """A campaign with its recipients inline: numbers, or objects with ``phone`` and variables."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "template": {
+                        "type": "revicom_sms",
+                        "sender_name": "SHOP",
+                        "text": "Hi {name}, 20% off today",
+                    },
+                    "recipients": [
+                        {"phone": "+79161234567", "name": "Ann"},
+                        {"phone": "8 (916) 123-45-68", "name": "Bob"},
+                    ],
+                    "region": "RU",
+                    "campaign_id": "spring-sale",
+                }
+            ]
+        }
+    )
 
     recipients: list[Recipient] = Field(min_length=1, max_length=100_000)

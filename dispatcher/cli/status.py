@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime
 
 import click
-import orjson
 
+from dispatcher.api.responses import MessageStatusOut
 from dispatcher.cli.common import dispatcher_from_environment
 from dispatcher.cli.failures import fail
 from dispatcher.producer.status import MessageStatus
@@ -22,6 +21,9 @@ def status_table(status: MessageStatus) -> str:
     rows = [
         ("id", status.id),
         ("state", status.state + (" (final)" if status.final else "")),
+        ("channel", status.channel or None),
+        ("to", status.destination_masked),
+        ("segments", f"{status.segments} ({status.encoding})" if status.segments is not None else None),
         ("provider", status.provider),
         ("lane", status.lane),
         ("campaign", status.campaign),
@@ -29,6 +31,7 @@ def status_table(status: MessageStatus) -> str:
         ("deadline", _time(status.deadline)),
         ("attempts", str(status.attempts)),
         ("provider id", status.provider_message_id),
+        ("error code", status.provider_error_code),
         ("reason", status.reason),
         ("fallback sms", status.fallback_id),
         ("fallback of", status.fallback_of),
@@ -58,7 +61,7 @@ def status(message_id: str, as_json: bool) -> None:
     if found is None:
         fail(f"no message {message_id!r}")
     if as_json:
-        document = {**dataclasses.asdict(found), "final": found.final}
-        click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+        # The HTTP API's document: the same fields, ISO 8601 times, the number masked.
+        click.echo(MessageStatusOut.of(found).model_dump_json(indent=2))
     else:
         click.echo(status_table(found))

@@ -44,6 +44,8 @@ from dispatcher.models.revicom_fields import (
     Tag,
     VkText,
     VkTtl,
+    VoiceCodeBrand,
+    VoiceCodeDigits,
     VoiceCodeStyle,
     VoiceCodeText,
     VoiceCodeTtl,
@@ -155,8 +157,21 @@ class RevicomVoiceCode(_RevicomMessageBase):
     def from_code(
         cls, *, destination: str, brand: str, code: str, style: VoiceCodeStyle = "plain", **options: Any
     ) -> RevicomVoiceCode:
-        """Build from a brand and a code (``style``: 1234, 1 2 3 4 or 1-2-3-4); raises InvalidMessage."""
-        return build(cls, {"destination": destination, "text": voicecode_text(brand, code, style), **options})
+        """Build from a brand and a code (``style``: 1234, 1 2 3 4 or 1-2-3-4); raises InvalidMessage
+        naming ``brand``, ``code`` or ``style`` when they are wrong (not the sentence made of them)."""
+        parts = build(VoiceCodeParts, {"brand": brand, "code": code, "style": style})
+        return build(cls, {"destination": destination, "text": parts.text(), **options})
+
+
+class VoiceCodeParts(ChannelModel):
+    """What a voice code's text is made of: the template is the dispatcher's job."""
+
+    brand: VoiceCodeBrand
+    code: VoiceCodeDigits
+    style: VoiceCodeStyle = "plain"
+
+    def text(self) -> str:
+        return voicecode_text(self.brand, self.code, self.style)
 
 
 class RevicomFlashCall(_RevicomMessageBase):

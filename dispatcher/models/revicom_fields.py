@@ -1,8 +1,8 @@
 """Field types and rules shared by the Revicom Direct channel models (see ``revicom.py``).
 
 Each type carries its rule: a value that breaks it raises a pydantic error whose text IS the rule, so
-``build()`` reports field, value and rule. Rules come from the provider pages in
-``/work/shared/providers`` (revicom-sms.txt, revicom-voicecode.txt, REFERENCE.md); where the docs are
+``build()`` reports field, value and rule. Rules come from Revicom's public pages
+(docs/providers.md, Revicom: "Sending SMS", "Sending VOICECODE" and the rest); where the docs are
 unclear, the strict reading is taken and named here.
 
 The scheduling windows depend on the current time. Validation reads it from the pydantic validation
@@ -18,9 +18,9 @@ from collections.abc import Callable, Hashable, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StrictInt, ValidationInfo
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, StrictInt, StrictStr, ValidationInfo
 
-from dispatcher.models.common import Text, http_url_rule, rule_error
+from dispatcher.models.common import Text, http_url_rule, rule_error, unicode_text
 
 NOW_CONTEXT_KEY = "now"
 TIME_WINDOWS_CONTEXT_KEY = "time_windows"
@@ -233,6 +233,42 @@ def _voicecode_text(value: str) -> str:
 VoiceCodeText = Annotated[Text, AfterValidator(_voicecode_text)]
 
 
+#: The longest brand that fits the text with any code style (a dashed code is 2n - 1 characters).
+VOICECODE_BRAND_MAX_CHARS = (
+    VOICECODE_TEXT_MAX_CHARS
+    - len(VOICECODE_TEMPLATE.format(brand="", code=""))
+    - (2 * max(VOICECODE_CODE_DIGITS) - 1)
+)
+VOICECODE_CODE_RULE = (
+    f"must be {'/'.join(str(n) for n in sorted(VOICECODE_CODE_DIGITS))} digits 0-9 (the style spaces or "
+    "dashes them when read out)"
+)
+VOICECODE_BRAND_RULE = (
+    f"must be 1..{VOICECODE_BRAND_MAX_CHARS} characters on one line, not starting or ending with a space"
+)
+
+
+def voicecode_code(code: str) -> str:
+    """``code`` if it is a voice code's digits (``VOICECODE_CODE_RULE``)."""
+    if not (code.isascii() and code.isdigit() and len(code) in VOICECODE_CODE_DIGITS):
+        raise rule_error(VOICECODE_CODE_RULE)
+    return code
+
+
+def voicecode_brand(brand: str) -> str:
+    """``brand`` if it can stand in the template (``VOICECODE_BRAND_RULE``)."""
+    if not 0 < len(brand) <= VOICECODE_BRAND_MAX_CHARS or brand != brand.strip() or not brand.isprintable():
+        raise rule_error(VOICECODE_BRAND_RULE)
+    return brand
+
+
+#: A voice code's digits, and the brand read out before them (checked before the text is made, so
+#: a bad code is named as the code, not as a sentence the caller never wrote).
+VoiceCodeDigits = Annotated[StrictStr, AfterValidator(voicecode_code)]
+VoiceCodeBrand = Annotated[StrictStr, AfterValidator(unicode_text), AfterValidator(voicecode_brand)]
+
+
 def voicecode_text(brand: str, code: str, style: VoiceCodeStyle = "plain") -> str:
-    """The template filled in: ``voicecode_text("revicom", "3456", "spaced")`` -> ``...revicom: 3 4 5 6``."""
+    """The template filled in: ``voicecode_text("revicom", "3456", "spaced")`` -> ``...revicom: 3 4 5 6``.
+    ``brand`` and ``code`` are taken as they are: check them with ``VoiceCodeBrand``/``VoiceCodeDigits``."""
     return VOICECODE_TEMPLATE.format(brand=brand, code=VOICECODE_CODE_SEPARATORS[style].join(code))

@@ -73,6 +73,8 @@ class MessageRecord:
     provider_message_id: str | None
     reason: str | None
     history: tuple[Transition, ...]
+    #: sms, voicecode, flashcall, vk or rcs ("" for a record stored before channels were kept).
+    channel: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ def message_from_hash(message_id: str, fields: RawHash) -> MessageRecord:
         provider_message_id=_text(fields, b"pid"),
         reason=_text(fields, b"rs"),
         history=parse_history(fields.get(b"h", b"")),
+        channel=_text(fields, b"ch") or "",
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 
 import orjson
 import pytest
@@ -162,5 +163,33 @@ def test_a_deadline_given_on_the_command_line_counts_from_the_send_time(env: dic
 
     document = state_of(env, message_id)
 
-    assert document["deadline"] == pytest.approx(float(document["created_at"]) + 600, abs=0.01)  # type: ignore[arg-type]
+    deadline = datetime.fromisoformat(str(document["deadline"]))
+    created = datetime.fromisoformat(str(document["created_at"]))
+    assert (deadline - created).total_seconds() == pytest.approx(600, abs=0.01)
     assert "deadline      " in run(env, "status", message_id).stdout
+
+
+def test_a_bad_voice_code_is_named_as_the_code_not_as_the_sentence(env: dict[str, str]) -> None:
+    result = run(env, "send", "voicecode", "--to", "79161234567", "--brand", "Shop", "--code", "abcd")
+
+    assert result.exit_code == 1
+    assert "field: code" in result.stderr
+    assert "value: 'abcd'" in result.stderr
+    assert "Код" not in result.stderr
+
+
+def test_status_shows_the_masked_number_segments_and_iso_times(env: dict[str, str]) -> None:
+    message_id = sent_id(run(env, "send", "sms", "--to", "+79161234567", "--sender", "SHOP", "--text", "Hi"))
+
+    table = run(env, "status", message_id).stdout
+    document = state_of(env, message_id)
+
+    assert "to            7916*****67" in table
+    assert "segments      1 (GSM-7)" in table
+    assert (document["destination"], document["segments"], document["encoding"]) == (
+        "7916*****67",
+        1,
+        "GSM-7",
+    )
+    assert str(document["created_at"]).endswith("Z")
+    assert "79161234567" not in table + str(document)

@@ -90,11 +90,19 @@ def test_voicecode_from_code_fills_the_template(style: Any, code: str) -> None:
     assert voicecode_text("revicom", "3456", style) == message.text
 
 
-@pytest.mark.parametrize("code", ["12", "12a4", ""])
-def test_voicecode_from_code_refuses_a_bad_code(code: str) -> None:
+@pytest.mark.parametrize("code", ["12", "12a4", "", "1 234", "١٢٣٤"])
+def test_voicecode_from_code_refuses_a_bad_code_naming_the_code(code: str) -> None:
     with pytest.raises(InvalidMessage) as caught:
         RevicomVoiceCode.from_code(destination=NUMBER, brand="revicom", code=code)
-    assert [problem.field for problem in caught.value.problems] == ["text"]
+    # The code the caller gave, not the sentence the dispatcher would have made of it.
+    assert [(problem.field, problem.value) for problem in caught.value.problems] == [("code", code)]
+
+
+@pytest.mark.parametrize("brand", ["", " revicom", "a\nb", "x" * 1000])
+def test_voicecode_from_code_refuses_a_bad_brand_naming_the_brand(brand: str) -> None:
+    with pytest.raises(InvalidMessage) as caught:
+        RevicomVoiceCode.from_code(destination=NUMBER, brand=brand, code="1234")
+    assert [problem.field for problem in caught.value.problems] == ["brand"]
 
 
 # ---- FLASHCALL ------------------------------------------------------------------------------------
