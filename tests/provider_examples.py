@@ -1,6 +1,6 @@
 """The providers' documented examples, each written out once, for every test that needs one.
 
-Wire forms are exactly as on the provider pages in ``shared/providers/``, except that dates are
+Wire forms are exactly as on the providers' public pages (docs/providers.md), except that dates are
 moved into the valid range (by a function, since they depend on today) and placeholders such as
 ``"string"`` are replaced by valid values. Where tests need one of our models that produces an
 example, it is built here too, next to the example it must reproduce.
@@ -26,7 +26,7 @@ REVICOM_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 REVICOM_SEND_AT = (datetime.now(UTC) + timedelta(days=1)).replace(hour=18, minute=0, second=0, microsecond=0)
 
 
-# revicom-sms.txt, "Request example" (its 2020 dates moved to ``send_at`` and a day later).
+# Revicom's "Sending SMS" page, "Request example" (its 2020 dates moved to ``send_at`` and a day later).
 def revicom_sms_request(send_at: datetime = REVICOM_SEND_AT) -> dict[str, Any]:
     return {
         "channelType": "SMS",
@@ -46,7 +46,7 @@ def revicom_sms_request(send_at: datetime = REVICOM_SEND_AT) -> dict[str, Any]:
     }
 
 
-# revicom-voicecode.txt, "Request example".
+# Revicom's "Sending VOICECODE" page, "Request example".
 REVICOM_VOICECODE_REQUEST: dict[str, Any] = {
     "channelType": "VOICECODE",
     "senderName": "voicecode",
@@ -68,7 +68,7 @@ REVICOM_FLASHCALL_REQUEST: dict[str, Any] = {
     "tags": ["tag1", "tag2"],
 }
 
-# revicom-sms.txt, the 200 response example.
+# Revicom's "Sending SMS" page, the 200 response example.
 REVICOM_SEND_SUCCESS = b"""{
   "errors": false,
   "items": [
@@ -79,7 +79,7 @@ REVICOM_SEND_SUCCESS = b"""{
 
 
 def revicom_sms_model(send_at: datetime = REVICOM_SEND_AT) -> RevicomSms:
-    """Our model of the revicom-sms.txt example: ``wire_message`` must give ``revicom_sms_request``."""
+    """Our model of the "Sending SMS" example: ``wire_message`` must give ``revicom_sms_request``."""
     example = revicom_sms_request(send_at)
     return build(
         RevicomSms,
@@ -102,7 +102,7 @@ def revicom_sms_model(send_at: datetime = REVICOM_SEND_AT) -> RevicomSms:
 
 
 def revicom_voicecode_model() -> RevicomVoiceCode:
-    """Our model of the revicom-voicecode.txt example: ``wire_message`` must give the request."""
+    """Our model of the "Sending VOICECODE" example: ``wire_message`` must give the request."""
     return RevicomVoiceCode.from_code(
         destination="14085553911",
         brand="revicom",
@@ -116,12 +116,12 @@ def revicom_voicecode_model() -> RevicomVoiceCode:
 
 # ---- Smartswitch ----------------------------------------------------------------------------------
 
-# smartswitch-http-message.txt, "Send message to 1 recipient", request.
+# Smartswitch's "HTTP API message" page, "Send message to 1 recipient", request.
 SMARTSWITCH_ONE_RECIPIENT_URL = (
     "https://your.server.name/api/message?_login=LOGIN&_password=PASSWORD"
     "&destination_number=12123388100&body=test&require_dlr=1"
 )
-# smartswitch-http-message.txt, "Send message to 2 recipients", request.
+# Smartswitch's "HTTP API message" page, "Send message to 2 recipients", request.
 SMARTSWITCH_TWO_RECIPIENTS_URL = (
     "https://your.server.name/api/message?_login=LOGIN&_password=PASSWORD"
     "&destination_number=12123388100&body=test&require_dlr=1"
@@ -134,19 +134,19 @@ def smartswitch_recipient_params(url: str) -> list[tuple[str, str]]:
     return [(name, value) for name, value in parse_qsl(urlsplit(url).query) if not name.startswith("_")]
 
 
-# smartswitch-http-message.txt, "Send message to 1 recipient", response.
+# Smartswitch's "HTTP API message" page, "Send message to 1 recipient", response.
 SMARTSWITCH_ONE_RECIPIENT_RESPONSE: dict[str, Any] = orjson.loads(
     '{ "data" : { "attributes" : { "destination_number" : "12123388100", "segments" : 1, "status" : "ok" },'
     ' "id" : "1561370632513", "meta" : { "request_id" : "1" }, "type" : "message" } }'
 )
-# smartswitch-http-message.txt, "Send message to 2 recipients", response.
+# Smartswitch's "HTTP API message" page, "Send message to 2 recipients", response.
 SMARTSWITCH_TWO_RECIPIENTS_RESPONSE: dict[str, Any] = orjson.loads(
     '{ "data" : [ { "attributes" : { "destination_number" : "12123388100", "segments" : 1, "status" : "ok" },'
     ' "id" : "1561371433517", "meta" : { "request_id" : "1" }, "type" : "message" },'
     ' { "attributes" : { "destination_number" : "12123388101", "segments" : 1, "status" : "ok" },'
     ' "id" : "1561371433518", "meta" : { "request_id" : "2" }, "type" : "message" } ] }'
 )
-# smartswitch-http-message.txt, "Error", response.
+# Smartswitch's "HTTP API message" page, "Error", response.
 SMARTSWITCH_ERROR_RESPONSE: dict[str, Any] = orjson.loads(
     '{ "errors" : [ { "code" : "authentication", "detail" : "Please check your login and password",'
     ' "title" : "Authentication error" } ] }'
@@ -154,7 +154,7 @@ SMARTSWITCH_ERROR_RESPONSE: dict[str, Any] = orjson.loads(
 
 # ---- BSG ------------------------------------------------------------------------------------------
 
-# bsg-rcs-send.txt, the request example ("string" placeholders replaced by valid values).
+# BSG's RCS send page, the request example ("string" placeholders replaced by valid values).
 _BSG_RCS_REQUEST: dict[str, Any] = {
     "phone": {"number": "380661231231", "reference_id": "docexample1"},
     "sender": "rcs_sender",
@@ -192,7 +192,7 @@ _BSG_RCS_REQUEST: dict[str, Any] = {
 
 
 def bsg_rcs_request(reference_id: str | None = None, **changes: Any) -> dict[str, Any]:
-    """A fresh copy of the bsg-rcs-send.txt example, with ``reference_id`` if given; top-level keys
+    """A fresh copy of the BSG RCS send page's example, with ``reference_id`` if given; top-level keys
     in ``changes`` replace its own."""
     example = copy.deepcopy(_BSG_RCS_REQUEST)
     if reference_id is not None:

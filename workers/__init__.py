@@ -1,4 +1,4 @@
-"""The Celery shell around ``dispatcher``: app, queues, tasks, beat schedule (DESIGN §8)."""
+"""The Celery shell around ``dispatcher``: app, queues, tasks, beat schedule (docs/architecture.md)."""
 
 from workers.app import app
 

@@ -22,7 +22,7 @@ TARGET_OF: Mapping[DeliveryStatus, str] = {
     DeliveryStatus.UNKNOWN: UNKNOWN,
 }
 
-#: Reports after which an RCS message's SMS fallback goes out (DESIGN §6).
+#: Reports after which an RCS message's SMS fallback goes out (docs/pipeline.md §8).
 FALLBACK_TRIGGERS = frozenset(
     {
         DeliveryStatus.FAILED,

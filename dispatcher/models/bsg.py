@@ -2,7 +2,7 @@
 
 Field names are the wire names (they are snake_case already), so the body is the model's dump with
 the unset fields left out (``dispatcher.providers.bsg.wire_message``). Every rule of
-``bsg-rcs-send.txt`` and REFERENCE.md is checked here; where the pages leave room, the strict reading
+BSG's RCS send page (docs/providers.md, BSG) is checked here; where the pages leave room, the strict reading
 is taken and named in one constant or function below.
 """
 

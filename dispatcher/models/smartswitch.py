@@ -1,4 +1,4 @@
-"""Smartswitch SMS: one recipient of ``POST /api/message`` (smartswitch-http-message.txt).
+"""Smartswitch SMS: one recipient of ``POST /api/message`` (Smartswitch's "HTTP API message" page).
 
 The provider page lists the parameters but few limits. Where it is silent we take the strict reading;
 each such choice is one named constant or validator below:

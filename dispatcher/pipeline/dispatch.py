@@ -22,7 +22,7 @@ from dispatcher.taskqueue import DISPATCH_TASK, queue_for_lane, split_lane, try_
 log = logging.getLogger(__name__)
 
 #: A throttled lane's next dispatch task is delayed at most this long (a longer pause, e.g. a long
-#: ``Retry-After``, is waited out in several steps): Celery countdowns must stay short (DESIGN §3).
+#: ``Retry-After``, is waited out in several steps): Celery countdowns must stay short (docs/architecture.md).
 MAX_RESCHEDULE_S = 10.0
 #: A pause set elsewhere (another worker's account error, an operator) stops the loop within this long.
 PAUSE_CHECK_S = 0.5
@@ -146,7 +146,7 @@ def _drain(
         if now >= until:
             return "slice"
         if linger > 0 and not last_full and store.lane_depth(lane) < max_size:
-            # A short wait lets single sends arriving together leave in one request (DESIGN §3); a
+            # A short wait lets single sends arriving together leave in one request; a
             # lane that just filled a batch has a backlog and needs none.
             runtime.sleep(linger)
         batch = store.take_batch(

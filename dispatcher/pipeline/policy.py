@@ -1,6 +1,6 @@
 """What to do after a provider request, and how big a request may be: pure decisions, no I/O.
 
-The error type alone decides the action (DESIGN §5, docs/pipeline.md §4); the sender carries it out.
+The error type alone decides the action (docs/pipeline.md §4); the sender carries it out.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Settle a batch left ``posting`` (lost response, dead worker) by asking the provider what it holds.
 
-Never a blind resend (DESIGN §2): Revicom — look the request tag up and match what it created to our
+Never a blind resend: Revicom — look the request tag up and match what it created to our
 messages by destination, channel and sender; BSG — look each ``reference_id`` up (BSG refuses a
 reused one, so a resend cannot duplicate); Smartswitch — no look-up exists, the account's
 ``ambiguity_policy`` decides. Messages the provider never created go back to the lane head.

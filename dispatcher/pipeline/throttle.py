@@ -1,4 +1,4 @@
-"""The account's permit before each provider request (DESIGN §4, docs/pipeline.md §5): sleep on the
+"""The account's permit before each provider request (docs/pipeline.md §5): sleep on the
 worker slot only for a short moment; a permit further off is refused here, and the caller hands
 the batch back to its lane and reschedules the lane instead."""
 

@@ -1,1 +1,1 @@
-"""Provider adapters: the only code that speaks HTTP to a provider (DESIGN §5)."""
+"""Provider adapters: the only code that speaks HTTP to a provider (docs/architecture.md)."""

@@ -28,7 +28,7 @@ Outcome = Submitted | Rejected
 
 
 class DeliveryStatus(StrEnum):
-    """Provider-reported states, normalised across providers (DESIGN §2)."""
+    """Provider-reported states, normalised across providers (docs/architecture.md)."""
 
     SENT = "sent"  # handed to the network (Revicom sent, BSG sent, Smartswitch enroute/accepted)
     DELIVERED = "delivered"

@@ -1,4 +1,4 @@
-"""Global rate limits per provider account, shared by every worker on every machine (DESIGN §4)."""
+"""Global rate limits per provider account, shared by every worker on every machine (docs/architecture.md)."""
 
 from dispatcher.ratelimit.limiter import CONCURRENCY, PAUSED, RATE, AccountUsage, Limiter, Permit
 from dispatcher.ratelimit.memory import MemoryLimiter

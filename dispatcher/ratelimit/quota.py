@@ -1,5 +1,5 @@
 """An account's limits as the limiter applies them to one priority class, and the request size they
-allow: pure arithmetic, no I/O (DESIGN §4, docs/pipeline.md §5).
+allow: pure arithmetic, no I/O (docs/pipeline.md §5).
 
 The limiter is a GCRA (a token bucket kept as one "theoretical arrival time" per bucket) with two
 buckets per account: messages (cost = the request's message count) and requests (cost 1). Both

@@ -3,7 +3,7 @@
 The Lua scripts get this table rendered into their text at load time (``lua_tables``), so Python and
 Redis cannot disagree about which move is allowed. A move the table refuses is not an error: the
 store records it in the message's history as ``ignored:<reason>`` and leaves the state as it was
-(DESIGN §2: a late ``sent`` after ``delivered`` is an event, never a regression).
+(docs/architecture.md: a late ``sent`` after ``delivered`` is an event, never a regression).
 """
 
 from __future__ import annotations

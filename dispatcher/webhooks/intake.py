@@ -5,7 +5,8 @@ again at every POST, and a DNS hiccup must not refuse the message the webhook re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from pydantic_core import PydanticCustomError
 
@@ -29,13 +30,21 @@ UNSIGNED_RULE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+#: How long intake keeps what a host resolved to: a producer sending many messages with one webhook
+#: URL asks DNS once a minute, not per message (the POST resolves afresh every time).
+RESOLVED_TTL_S = 60.0
+RESOLVED_MAX_HOSTS = 1024
+
+
+@dataclass(slots=True)
 class WebhookUrls:
     """Checks webhook URLs as this deployment's settings say."""
 
     signed: bool
     policy: AddressPolicy
     resolver: Resolver = resolve
+    #: (host, port) -> (monotonic expiry, addresses): this process's short memory of DNS answers.
+    _resolved: dict[tuple[str, int], tuple[float, list[str]]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookUrls:
@@ -60,7 +69,15 @@ class WebhookUrls:
             raise InvalidMessage([Problem(field, url, f"webhook URL refused: {exc}")]) from None
 
     def _resolve_or_none(self, host: str, port: int) -> list[str]:
+        now = time.monotonic()
+        cached = self._resolved.get((host, port))
+        if cached is not None and cached[0] > now:
+            return cached[1]
         try:
-            return list(self.resolver(host, port))
+            addresses = list(self.resolver(host, port))
         except OSError:
             return []  # unresolvable now: the POST checks again
+        if len(self._resolved) >= RESOLVED_MAX_HOSTS:
+            self._resolved.clear()
+        self._resolved[(host, port)] = (now + RESOLVED_TTL_S, addresses)
+        return addresses

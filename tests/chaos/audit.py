@@ -26,7 +26,7 @@ OURS_FOR_PROVIDER_FINAL = {
     "failed": "failed",
     "not_service_user": "undelivered",
 }
-#: An RCS message in none of these must have had its SMS fallback (DESIGN §6).
+#: An RCS message in none of these must have had its SMS fallback (docs/pipeline.md §8).
 NO_FALLBACK_STATES = frozenset({"delivered", "read", "cancelled"})
 _CHUNK = 1000
 _FIELDS = ("st", "pid", "fbx", "fbi", "fo")

@@ -1,4 +1,4 @@
-"""`make test` / `make demo` find or start their own Redis (DESIGN §1)."""
+"""`make test` / `make demo` find or start their own Redis (README.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The request example of bsg-rcs-send.txt (from ``tests.provider_examples``) as our BSG model."""
+"""The request example of BSG's RCS send page (from ``tests.provider_examples``) as our BSG model."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ REQUEST_TAG = "request_tag_" + "x" * 20
 
 # ---- Revicom: wire and back ----------------------------------------------------------------------
 
-#: Revicom's wire names of the optional fields (revicom-sms.txt, revicom-voicecode.txt), read anew
+#: Revicom's wire names of the optional fields (Revicom's SMS and VOICECODE pages), read anew
 #: here rather than taken from the module under test.
 REVICOM_WIRE_NAMES = {
     "externalMessageId": "external_message_id",

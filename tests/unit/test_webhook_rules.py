@@ -123,3 +123,17 @@ def test_a_name_that_does_not_resolve_now_passes_intake_the_post_checks_again() 
         raise OSError("no DNS")
 
     WebhookUrls(signed=True, policy=AddressPolicy(), resolver=failing).check("https://hooks.invalid/x")
+
+
+def test_intake_asks_dns_once_per_host_for_many_messages() -> None:
+    asked: list[str] = []
+
+    def counting(host: str, port: int) -> list[str]:
+        asked.append(host)
+        return ["93.184.215.14"]
+
+    urls = WebhookUrls(signed=True, policy=AddressPolicy(), resolver=counting)
+    for _ in range(100):
+        urls.check("https://hooks.example/status")
+
+    assert asked == ["hooks.example"]
