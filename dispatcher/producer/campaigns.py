@@ -51,7 +51,6 @@ from dispatcher.producer.templates import (
     MessageTemplate,
     Recipient,
     Recipients,
-    RowPlace,
     place_of,
     recipient_rows,
 )
@@ -373,12 +372,14 @@ class CampaignIntake:
         self.rows_read += len(chunk)
         if not chunk:
             return [], {}
-        rendered, places, problems, bad = self._messages(chunk, first_row)
+        rendered, rows, problems, bad = self._messages(chunk, first_row)
         messages = [with_native_window(message, self.delivery.window) for message in rendered]
 
         def name_field(index: int, field: str) -> str:
-            bad.add(places[index].row)
-            return places[index].field(field)
+            # The index-th message came from chunk row rows[index]: named where that row is.
+            place = place_of(chunk[rows[index]], first_row + rows[index])
+            bad.add(place.row)
+            return place.field(field)
 
         try:
             records = self._records(messages, name_field)
@@ -405,20 +406,25 @@ class CampaignIntake:
 
     def _messages(
         self, chunk: list[Recipient], first_row: int
-    ) -> tuple[list[Message], list[RowPlace], list[Problem], set[str]]:
-        """The chunk's messages and their rows' places; the problems of the rows that are not,
-        and those rows (``RowPlace.row``)."""
+    ) -> tuple[list[Message], list[int], list[Problem], set[str]]:
+        """The chunk's messages and the chunk row each came from; the problems of the rows that
+        are not, and those rows (``RowPlace.row``)."""
         messages: list[Message] = []
-        places: list[RowPlace] = []
+        rows: list[int] = []
         problems: list[Problem] = []
         bad: set[str] = set()
+        render, region = self.template.render, self.region
         for offset, recipient in enumerate(chunk):
-            place = place_of(recipient, first_row + offset)
             try:
-                messages.append(self.template.render(recipient, region=self.region, place=place))
-            except InvalidMessage as exc:
-                problems += exc.problems
+                messages.append(render(recipient, region=region))
+            except InvalidMessage:
+                # Rendered again, only for a bad row, to name its problems where the row is.
+                place = place_of(recipient, first_row + offset)
+                try:
+                    render(recipient, region=region, place=place)
+                except InvalidMessage as exc:
+                    problems += exc.problems
                 bad.add(place.row)
             else:
-                places.append(place)
-        return messages, places, problems, bad
+                rows.append(offset)
+        return messages, rows, problems, bad

@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dispatcher.errors import InvalidMessage, Problem
 
@@ -39,20 +39,25 @@ class CsvRow(dict[str, str | None]):
 
     __slots__ = ("headers", "line", "surplus")
 
-    def __init__(
-        self,
+    #: The line it starts on (1-based; the header is line 1).
+    line: int
+    #: column_key -> the header as written in the file.
+    headers: Mapping[str, str]
+    #: Cells beyond the header's columns (a stray delimiter): the row is refused, never cut.
+    surplus: list[str]
+
+    @classmethod
+    def of(
+        cls,
         cells: Mapping[str, str | None],
         *,
         line: int,
         headers: Mapping[str, str],
         surplus: list[str] | None = None,
-    ) -> None:
-        super().__init__(cells)
-        self.line = line
-        #: Cells beyond the header's columns (a stray delimiter): the row is refused, never cut.
-        self.surplus = surplus or []
-        #: column_key -> the header as written in the file.
-        self.headers = headers
+    ) -> CsvRow:
+        row = cls(cells)
+        row.line, row.headers, row.surplus = line, headers, surplus or []
+        return row
 
     def column(self, key: str) -> str:
         """The header as the file spells it, for the column matched by ``key``."""
@@ -72,7 +77,7 @@ def read_csv(path: Path, *, required: str, name: str | None = None) -> Iterator[
         ) from None
     try:
         encoding = _encoding(handle, shown)
-        lines = _decoded_lines(handle, encoding, shown)
+        lines = _decoded_lines(handle, encoding, path, shown)
         header_line = next(lines, None)
         if header_line is None:
             raise InvalidMessage(
@@ -108,27 +113,37 @@ def _encoding(handle: BinaryIO, path: Path) -> str:
     return "utf-8"
 
 
-def _decoded_lines(handle: BinaryIO, encoding: str, path: Path) -> Iterator[str]:
-    """The file's lines as text, ends kept (the csv module wants them). UTF-8 is decoded line by
-    line, so a bad byte is named by its line; UTF-16 (always with a BOM here) by the codec's stream."""
+def _decoded_lines(handle: BinaryIO, encoding: str, path: Path, shown: Path) -> Iterator[str]:
+    """The file's lines as text, ends kept (the csv module wants them), decoded by the C codec in
+    blocks. A byte that is not text is named by its line: found by reading the file again, line by
+    line (only for a file that is refused anyway)."""
+    # newline="": lines split at \n, \r or \r\n only, ends kept untranslated, as csv wants.
+    text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
+    try:
+        yield from text
+    except UnicodeDecodeError as exc:
+        raise _undecodable(shown, _first_undecodable_line(path, encoding), exc) from None
+
+
+def _first_undecodable_line(path: Path, encoding: str) -> int:
+    """The line of the first byte that is not ``encoding`` text (UTF-16: the decoder's block
+    boundaries make it the first line of the block, at worst)."""
     if encoding == "utf-16":
-        # newline="": lines split at \n, \r or \r\n only, ends kept untranslated, as csv wants.
-        text = io.TextIOWrapper(handle, encoding="utf-16", errors="strict", newline="")
         number = 0
-        try:
-            for number, line in enumerate(text, start=1):  # noqa: B007 - read after the loop
-                yield line
-        except UnicodeDecodeError as exc:
-            # The stream decodes ahead in blocks: the bad character is at or after this line.
-            raise _undecodable(path, number + 1, exc) from None
-        return
-    for number, raw in enumerate(handle, start=1):
-        try:
-            yield raw.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise _undecodable(path, number, exc) from None
-        if encoding == "utf-8-sig":
-            encoding = "utf-8"  # the BOM is only at the start
+        with path.open(encoding="utf-16", errors="strict", newline="") as text:
+            try:
+                for number, _ in enumerate(text, start=1):  # noqa: B007 - read after the loop
+                    pass
+            except UnicodeDecodeError:
+                return number + 1
+        return number
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode(encoding if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 1
 
 
 def _undecodable(path: Path, line: int, exc: UnicodeDecodeError) -> InvalidMessage:
@@ -197,20 +212,21 @@ def _headers(header: list[str], path: Path, *, required: str) -> dict[str, str]:
     return headers
 
 
-def _rows(
-    reader: Iterator[list[str]], keys: tuple[str, ...], headers: Mapping[str, str], path: Path
-) -> Iterator[CsvRow]:
+def _rows(reader: Any, keys: tuple[str, ...], headers: Mapping[str, str], path: Path) -> Iterator[CsvRow]:
+    """The data rows of ``reader`` (a csv.reader past the header); blank lines are skipped."""
     width = len(keys)
-    line = getattr(reader, "line_num", 1)
-    while True:
-        start = line + 1
-        record = _next_record(reader, path)
-        if record is None:
-            return
-        line = getattr(reader, "line_num", start)
-        if not record:
-            continue  # a blank line
-        cells: dict[str, str | None] = dict(zip(keys, record, strict=False))
-        for key in keys[len(record) :]:
-            cells[key] = None
-        yield CsvRow(cells, line=start, headers=headers, surplus=record[width:])
+    line = reader.line_num
+    try:
+        for record in reader:
+            start, line = line + 1, reader.line_num
+            if not record:
+                continue  # a blank line
+            row = CsvRow(zip(keys, record, strict=False))
+            if len(record) < width:
+                row.update(dict.fromkeys(keys[len(record) :]))
+            row.line, row.headers, row.surplus = start, headers, record[width:]
+            yield row
+    except csv.Error as exc:
+        raise InvalidMessage(
+            [Problem(f"line {reader.line_num}", str(path), f"is not valid CSV: {exc}")]
+        ) from None

@@ -138,6 +138,10 @@ class LinePlace(RowPlace):
         return f"line {self.csv_row.line}: {name}"
 
 
+#: Problems named by field alone.
+_BY_FIELD = RowPlace()
+
+
 def place_of(recipient: Recipient, index: int) -> RowPlace:
     """How problems of the ``index``-th recipient (0-based) are named."""
     return LinePlace(recipient) if isinstance(recipient, CsvRow) else IndexPlace(index)
@@ -174,8 +178,14 @@ class MessageTemplate:
         """The message for one recipient; raises InvalidMessage naming what is wrong, where
         ``place`` says (by default by field only). ``region``: the region a number written
         nationally (``8 916 123-45-67``) belongs to; without one such a number is refused."""
-        where = place or RowPlace()
-        variables, number = _variables(recipient, where)
+        where = place or _BY_FIELD
+        variables: Mapping[str, Any]
+        number: str | None
+        cell = recipient.get(_PHONE_KEY) if isinstance(recipient, CsvRow) and not recipient.surplus else None
+        if isinstance(recipient, CsvRow) and cell:  # the common case, without a call
+            variables, number = recipient, cell
+        else:
+            variables, number = _variables(recipient, where)
         fields = dict(self.fields)
         problems: list[Problem] = []
         for key, compiled in self._compiled.items():
@@ -287,10 +297,15 @@ def _render(value: Any, variables: Mapping[str, Any], where: RowPlace, problems:
     if isinstance(value, _Text):
         parts: list[str] = []
         for piece in value.pieces:
-            if isinstance(piece, str):
+            if piece.__class__ is str:
                 parts.append(piece)
                 continue
+            assert isinstance(piece, _Placeholder)
             filled = variables.get(piece.key)
+            # The common case first (a CSV cell, a str value): no conversion to make.
+            if filled.__class__ is str and filled.strip():
+                parts.append(filled)
+                continue
             if isinstance(filled, bool) or not isinstance(filled, _SCALARS):
                 rule = (
                     f"the template uses {{{piece.name}}}; this recipient has no value for it"

@@ -57,7 +57,7 @@ def test_a_missing_or_empty_value_refuses_the_row_never_sends_a_hole(value: str 
 
 
 def test_a_csv_row_is_named_by_its_line_and_the_header_spelling_of_the_column() -> None:
-    row = CsvRow(
+    row = CsvRow.of(
         {"phone": "79161234567", "firstname": None},
         line=5,
         headers={"phone": "Phone", "firstname": "First Name"},
@@ -72,7 +72,7 @@ def test_a_csv_row_is_named_by_its_line_and_the_header_spelling_of_the_column() 
 
 
 def test_a_bad_number_in_a_csv_row_names_the_phone_column() -> None:
-    row = CsvRow({"phone": "12"}, line=3, headers={"phone": "PHONE"})
+    row = CsvRow.of({"phone": "12"}, line=3, headers={"phone": "PHONE"})
 
     with pytest.raises(InvalidMessage) as caught:
         template("Hi").render(row, place=LinePlace(row))
@@ -81,7 +81,7 @@ def test_a_bad_number_in_a_csv_row_names_the_phone_column() -> None:
 
 
 def test_a_row_with_a_cell_too_many_is_refused_not_cut() -> None:
-    row = CsvRow(
+    row = CsvRow.of(
         {"phone": "79161234567", "name": "Ann"},
         line=4,
         headers={"phone": "phone", "name": "name"},
