@@ -115,8 +115,8 @@ class Settings(BaseSettings):
     )
     default_region: str | None = Field(
         default=None,
-        description="The region (ISO 3166 code, e.g. RU) a campaign's numbers written nationally "
-        "(8 916 123-45-67) belong to, unless the campaign names one; unset, such numbers are refused.",
+        description="The region (ISO 3166 code, e.g. RU) numbers written nationally (8 916 123-45-67) "
+        "belong to in campaigns and `dispatcher send`, unless the call names one; unset, they are refused.",
     )
     held_campaign_timeout_s: float = Field(
         default=3600.0,

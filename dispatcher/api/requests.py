@@ -10,11 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    ModelWrapValidatorHandler,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from dispatcher.models.bsg import BsgRcs
-from dispatcher.models.common import build
+from dispatcher.models.common import build, numbers_in_region
 from dispatcher.models.revicom import RevicomFlashCall, RevicomSms, RevicomVk, RevicomVoiceCode
 from dispatcher.models.revicom_fields import (
     VoiceCodeBrand,
@@ -24,6 +34,7 @@ from dispatcher.models.revicom_fields import (
     voicecode_text,
 )
 from dispatcher.models.smartswitch import SmartswitchSms
+from dispatcher.phone import region_code
 from dispatcher.producer import Message
 from dispatcher.producer.campaign_replay import CAMPAIGN_ID_PATTERN
 from dispatcher.producer.extras import SmsFallback
@@ -72,6 +83,30 @@ class DeliveryOptions(_Strict):
     webhook_url: str | None = Field(
         default=None, max_length=2048, description="Status changes are POSTed here (http or https)."
     )
+    region: str | None = Field(
+        default=None,
+        examples=["RU"],
+        description="ISO 3166 region the numbers written nationally (`8 916 123-45-67`) belong to; "
+        "numbers written with + or 00 are read as written. A campaign without it uses the "
+        "`default_region` setting; a message without it must be international.",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, region: str | None) -> str | None:
+        return None if region is None else region_code(region)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _numbers_in_region(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        # Every number of the request (a batch's too) is read in its region while it is validated.
+        given = data.get("region") if isinstance(data, dict) else None
+        try:
+            region = region_code(given) if isinstance(given, str) else None
+        except ValueError:
+            region = None  # the field's own rule names it
+        with numbers_in_region(region):
+            return handler(data)
 
     def send_kwargs(self) -> dict[str, Any]:
         """The options as ``Dispatcher.send``/``send_many``/``campaign`` keyword arguments."""
@@ -248,13 +283,6 @@ class CampaignOptions(DeliveryOptions):
         "and the same content (template, options, recipients), it stores nothing and answers the "
         "campaign with `Idempotent-Replayed: true`; with other content it is refused (409). Default: "
         "a new id.",
-    )
-
-    region: str | None = Field(
-        default=None,
-        examples=["RU"],
-        description="ISO 3166 region the numbers written nationally (`8 916 123-45-67`) belong to. "
-        "Default: the `default_region` setting; unset, such numbers are refused.",
     )
 
     def template_fields(self) -> dict[str, Any]:

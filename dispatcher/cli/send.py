@@ -9,11 +9,13 @@ import click
 
 from dispatcher.cli.common import IsoDateTime, dispatcher_from_environment
 from dispatcher.cli.options import deadline_option
+from dispatcher.errors import InvalidMessage, Problem
 from dispatcher.models.bsg import BsgRcs
 from dispatcher.models.common import build
 from dispatcher.models.revicom import RevicomFlashCall, RevicomSms, RevicomVoiceCode
 from dispatcher.models.revicom_fields import VoiceCodeStyle
 from dispatcher.models.smartswitch import SmartswitchSms
+from dispatcher.phone import normalize_msisdn, region_code
 from dispatcher.producer import Dispatcher
 from dispatcher.producer.extras import SmsFallback
 from dispatcher.producer.routing import Message
@@ -26,7 +28,17 @@ def _delivery_options(command: CommandT) -> CommandT:
     """The options every kind of message takes (``Dispatcher.send``'s keyword arguments)."""
     for option in reversed(
         [
-            click.option("--to", "to", required=True, help="The recipient's number, international format."),
+            click.option(
+                "--to",
+                "to",
+                required=True,
+                help="The recipient's number: international (+7 916 123-45-67), or national with --region.",
+            ),
+            click.option(
+                "--region",
+                help="ISO 3166 region (RU, DE, ...) of a number written nationally, e.g. 8 (916) 123-45-67 "
+                "[default: DISPATCHER_DEFAULT_REGION].",
+            ),
             click.option("--account", help="Provider account (providers file); default: routed by channel."),
             click.option(
                 "--priority",
@@ -43,11 +55,12 @@ def _delivery_options(command: CommandT) -> CommandT:
     return command
 
 
-def _send(message: Callable[[Dispatcher], Message], **options: Any) -> None:
+def _send(message: Callable[[Dispatcher, str], Message], to: str, **options: Any) -> None:
     with dispatcher_from_environment() as dispatcher:
         fallback = options.pop("fallback", None)
+        number = _international(to, options.pop("region") or dispatcher.settings.default_region)
         message_id = dispatcher.send(
-            message(dispatcher),
+            message(dispatcher, number),
             account=options["account"],
             priority=options["priority"],
             send_at=options["send_at"],
@@ -57,6 +70,19 @@ def _send(message: Callable[[Dispatcher], Message], **options: Any) -> None:
             fallback=fallback,
         )
     click.echo(message_id)
+
+
+def _international(to: str, region: str | None) -> str:
+    """``to`` as written when it is international (or there is no region), else read as a number
+    of ``region`` (E.164 digits); InvalidMessage naming --to otherwise."""
+    if region is None or to.lstrip().startswith(("+", "00")):
+        return to
+    try:
+        return normalize_msisdn(to, default_region=region_code(region))
+    except ValueError as exc:  # an unknown region, or a number not valid there
+        raise InvalidMessage(
+            [Problem("to", to, f"must be a valid number of region {region}: {exc}")]
+        ) from None
 
 
 @click.group()
@@ -81,13 +107,13 @@ def sms(to: str, sender: str, text: str, **options: Any) -> None:
       dispatcher send sms --to 79161234567 --sender SHOP --text "Hello" --send-at 2026-05-01T09:00+03:00
     """
 
-    def message(dispatcher: Dispatcher) -> Message:
+    def message(dispatcher: Dispatcher, number: str) -> Message:
         account = dispatcher.accounts.get(options["account"] or "")
         if account is not None and account.provider == "smartswitch":
-            return build(SmartswitchSms, {"destination_number": to, "source_name": sender, "body": text})
-        return build(RevicomSms, {"destination": to, "sender_name": sender, "text": text})
+            return build(SmartswitchSms, {"destination_number": number, "source_name": sender, "body": text})
+        return build(RevicomSms, {"destination": number, "sender_name": sender, "text": text})
 
-    _send(message, **options)
+    _send(message, to, **options)
 
 
 @send.command()
@@ -104,7 +130,11 @@ def voicecode(to: str, brand: str, code: str, style: str, **options: Any) -> Non
     """
     spoken = cast(VoiceCodeStyle, style)
     _send(
-        lambda _: RevicomVoiceCode.from_code(destination=to, brand=brand, code=code, style=spoken), **options
+        lambda _, number: RevicomVoiceCode.from_code(
+            destination=number, brand=brand, code=code, style=spoken
+        ),
+        to,
+        **options,
     )
 
 
@@ -120,7 +150,11 @@ def flashcall(to: str, sender: str, code: str, **options: Any) -> None:
       dispatcher send flashcall --to 79161234567 --sender SHOP --code 1234
     """
     _send(
-        lambda _: build(RevicomFlashCall, {"destination": to, "sender_name": sender, "code": code}), **options
+        lambda _, number: build(
+            RevicomFlashCall, {"destination": number, "sender_name": sender, "code": code}
+        ),
+        to,
+        **options,
     )
 
 
@@ -159,5 +193,10 @@ def rcs(  # noqa: PLR0917 - click passes every option as an argument
         options["fallback"] = SmsFallback(
             fallback_text, fallback_sender or sender, account=fallback_account, deadline_s=fallback_after
         )
-    fields = {"phone": {"number": to}, "sender": sender, "options": {"text": text}}
-    _send(lambda _: build(BsgRcs, fields), **options)
+    _send(
+        lambda _, number: build(
+            BsgRcs, {"phone": {"number": number}, "sender": sender, "options": {"text": text}}
+        ),
+        to,
+        **options,
+    )

@@ -4,7 +4,9 @@ the translation of pydantic's errors into ``InvalidMessage`` (field, value, rule
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -21,9 +23,25 @@ class ChannelModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
 
+#: The region numbers written nationally belong to, while a request that names one is validated
+#: (``numbers_in_region``); None everywhere else: such numbers are refused.
+_REGION: ContextVar[str | None] = ContextVar("dispatcher_default_region", default=None)
+
+
+@contextmanager
+def numbers_in_region(region: str | None) -> Iterator[None]:
+    """Within the block, ``Msisdn`` fields read a number written nationally as one of ``region``
+    (a phonenumbers region code, already checked)."""
+    token = _REGION.set(region)
+    try:
+        yield
+    finally:
+        _REGION.reset(token)
+
+
 def _msisdn(value: str) -> str:
     try:
-        return normalize_msisdn(value)
+        return normalize_msisdn(value, default_region=_REGION.get())
     except InvalidPhoneNumber as exc:
         raise PydanticCustomError(
             "phone_number", "must be a valid phone number: {reason}", {"reason": str(exc)}

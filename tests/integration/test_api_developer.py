@@ -199,3 +199,43 @@ def test_swagger_ui_and_redoc_show_the_routes_without_internet(producer_api: str
     assert "/v1/campaigns/{campaign_id}/cancel" in swagger
     assert "Send one message, or a batch" in redoc
     assert "Start a campaign" in redoc
+
+
+def test_national_numbers_are_read_in_the_region_the_request_names(producer_api: str) -> None:
+    national = {
+        "type": "revicom_sms",
+        "destination": "8 (916) 123-45-67",
+        "sender_name": "SHOP",
+        "text": "Hi",
+    }
+    one = post(producer_api, {**national, "region": "RU"})
+    batch = post(
+        producer_api,
+        {
+            "region": "RU",
+            "messages": [
+                national,
+                {
+                    "type": "smartswitch_sms",
+                    "destination_number": "8 916 123-45-68",
+                    "source_name": "SHOP",
+                    "body": "Hi",
+                },
+                {**national, "destination": "+49 1511 2345678"},  # international: read as written
+            ],
+        },
+    )
+    without = post(producer_api, national)
+    unknown = post(producer_api, {**national, "region": "XX"})
+
+    assert one.status_code == 202, one.text
+    assert status_of(producer_api, one.json()["ids"][0])["destination"] == "7916*****67"
+    assert batch.status_code == 202, batch.text
+    destinations = [status_of(producer_api, message_id)["destination"] for message_id in batch.json()["ids"]]
+    assert destinations == ["7916*****67", "7916*****68", "4915*******78"]
+    assert without.status_code == 422
+    [problem] = without.json()["error"]["problems"]
+    assert problem["field"] == "destination"
+    assert "region" in problem["rule"]
+    assert unknown.status_code == 422
+    assert [p["field"] for p in unknown.json()["error"]["problems"]] == ["region", "destination"]

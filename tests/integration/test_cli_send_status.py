@@ -193,3 +193,19 @@ def test_status_shows_the_masked_number_segments_and_iso_times(env: dict[str, st
     )
     assert str(document["created_at"]).endswith("Z")
     assert "79161234567" not in table + str(document)
+
+
+def test_send_reads_a_national_number_in_the_region_given(env: dict[str, str]) -> None:
+    national = ["send", "sms", "--to", "8 (916) 123-45-67", "--sender", "SHOP", "--text", "Hi"]
+
+    sent = run(env, *national, "--region", "RU")
+    by_setting = run({**env, "DISPATCHER_DEFAULT_REGION": "RU"}, *national)
+    refused = run(env, *national)
+    wrong = run(env, *national, "--region", "US")
+
+    assert state_of(env, sent_id(sent))["destination"] == "7916*****67"
+    assert state_of(env, sent_id(by_setting))["destination"] == "7916*****67"
+    assert refused.exit_code == 1
+    assert "region" in refused.stderr
+    assert wrong.exit_code == 1
+    assert "field: to" in wrong.stderr
