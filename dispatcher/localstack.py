@@ -25,6 +25,8 @@ from dispatcher.errors import ConfigurationError
 from dispatcher.processes import free_port, wait_for_http
 
 PROCESS_READY_TIMEOUT_S = 30.0
+#: How long every child must stay up once all are ready, before the stack counts as started.
+READY_SETTLE_S = 0.3
 STOP_TIMEOUT_S = 15.0
 CELERY = [sys.executable, "-m", "celery", "-A", "workers"]
 #: One worker serving both queues: what the demo and the benchmarks run.
@@ -117,7 +119,15 @@ def running(children: Sequence[Child], log_dir: Path) -> Iterator[Started]:
                     tail = log_path.read_text(errors="replace")[-2000:]
                     raise ConfigurationError(f"{child.name} did not start; its log:\n{tail}")
                 time.sleep(0.05)
-        yield Started(children, processes)
+        started = Started(children, processes)
+        # Ready means ready by our own processes: one that died (its port taken, say) while another
+        # process answered on that port is not a stack that runs.
+        time.sleep(READY_SETTLE_S)
+        if (exited := started.exited()) is not None:
+            name, status = exited
+            tail = (log_dir / f"{name}.log").read_text(errors="replace")[-2000:]
+            raise ConfigurationError(f"{name} stopped (exit status {status}) as it started; its log:\n{tail}")
+        yield started
     finally:
         stop_processes(processes)
 

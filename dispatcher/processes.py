@@ -16,6 +16,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(probe.getsockname()[1])
 
 
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``port`` now (nothing bound to it, nor to all addresses)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def wait_for_http(url: str, *, timeout_s: float = 15.0) -> None:
     """Poll ``url`` until it answers any HTTP status, or raise ``TimeoutError``."""
     deadline = time.monotonic() + timeout_s

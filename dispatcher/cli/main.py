@@ -6,8 +6,11 @@ failure is one line on stderr, never a traceback (``failures``).
 
 from __future__ import annotations
 
+import os
+
 import click
 
+from dispatcher import devstack
 from dispatcher.cli.api import api
 from dispatcher.cli.campaign import campaign
 from dispatcher.cli.demo import demo
@@ -24,8 +27,12 @@ from dispatcher.cli.webhook_secret import webhook_secret
     cls=FailureBoundary, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @click.version_option(package_name="dispatcher")
-def cli() -> None:
+@click.pass_context
+def cli(context: click.Context) -> None:
     """Dispatcher: SMS, voice codes and RCS through Revicom, Smartswitch and BSG.
+
+    With no DISPATCHER_* setting in the environment, commands use the running `dispatcher dev`
+    stack, if there is one (and say so).
 
     \b
     Examples:
@@ -33,6 +40,19 @@ def cli() -> None:
       dispatcher send sms --to 79161234567 --sender SHOP --text "Hello"
       dispatcher status ID --json
     """
+    if context.invoked_subcommand in _STANDALONE:
+        return
+    stack = devstack.adopt(os.environ)
+    if stack is not None:
+        click.echo(
+            f"dispatcher: using the dev stack of pid {stack.pid} ({stack.path}); "
+            "set DISPATCHER_* settings to use another deployment",
+            err=True,
+        )
+
+
+#: Commands that never use a deployment's settings from a dev stack.
+_STANDALONE = frozenset({"dev", "simulator", "webhook-secret"})
 
 
 for command in (dev, api, simulator, send, status, campaign, lanes, demo, webhook_secret):

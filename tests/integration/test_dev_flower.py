@@ -49,7 +49,7 @@ def chromium(url: str, *args: str) -> str:
 def test_flower_shows_both_workers_and_the_send_tasks(
     redis_url: str, key_prefix: str, tmp_path: Path, started: list[subprocess.Popen[str]]
 ) -> None:
-    env = serving_env(redis_url, key_prefix)
+    env = serving_env(redis_url, key_prefix, tmp_path / "state")
     process, ports = start_serving(env, tmp_path / "dev.log", started)
     send = [sys.executable, "-m", "dispatcher", "send", "sms", "--to", "79161234567", "--sender", "SHOP"]
     subprocess.run([*send, "--text", "Hello"], env=env, check=True, timeout=60, capture_output=True)

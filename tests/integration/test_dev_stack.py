@@ -65,7 +65,8 @@ def test_dev_demo_runs_to_the_end_and_leaves_no_process(
     redis_url: str, tmp_path: Path, started: list[subprocess.Popen[str]]
 ) -> None:
     log = tmp_path / "dev.log"
-    process = dev({**os.environ, "DISPATCHER_REDIS_URL": redis_url}, "--demo", log=log)
+    env = {**os.environ, "DISPATCHER_REDIS_URL": redis_url, "XDG_STATE_HOME": str(tmp_path / "state")}
+    process = dev(env, "--demo", log=log)
     started.append(process)
 
     returncode = process.wait(timeout=DEMO_TIMEOUT_S)
@@ -95,9 +96,12 @@ def start_serving(
     return process, ports
 
 
-def serving_env(redis_url: str, key_prefix: str) -> dict[str, str]:
+def serving_env(redis_url: str, key_prefix: str, state_home: Path) -> dict[str, str]:
+    """The environment of a test's `dispatcher dev`: the test's Redis and prefix, and a state
+    directory of its own (where the stack's settings file goes: never the real home's)."""
     return {
-        **os.environ,
+        **{name: value for name, value in os.environ.items() if not name.startswith("DISPATCHER_")},
+        "XDG_STATE_HOME": str(state_home),
         "DISPATCHER_REDIS_URL": redis_url,
         "DISPATCHER_KEY_PREFIX": key_prefix,
         "DISPATCHER_FLOWER_USER": "ops",
@@ -130,7 +134,7 @@ def test_dev_serves_until_sigterm_then_stops_everything(
     redis_url: str, key_prefix: str, tmp_path: Path, started: list[subprocess.Popen[str]]
 ) -> None:
     log = tmp_path / "dev.log"
-    env = serving_env(redis_url, key_prefix)
+    env = serving_env(redis_url, key_prefix, tmp_path / "state")
     process, ports = start_serving(env, log, started)
 
     flower = f"http://127.0.0.1:{ports['flower']}"
@@ -167,7 +171,7 @@ def test_dev_stops_everything_when_one_of_its_processes_dies(
     redis_url: str, key_prefix: str, tmp_path: Path, started: list[subprocess.Popen[str]]
 ) -> None:
     log = tmp_path / "dev.log"
-    process, _ = start_serving(serving_env(redis_url, key_prefix), log, started)
+    process, _ = start_serving(serving_env(redis_url, key_prefix, tmp_path / "state"), log, started)
     [worker_pid] = subprocess.run(
         ["pgrep", "-g", str(process.pid), "-f", "worker -Q bulk"], capture_output=True, text=True, check=True
     ).stdout.split()
