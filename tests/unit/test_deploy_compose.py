@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from dispatcher.accounts import parse_accounts
 from dispatcher.taskqueue import PRIORITY_CLASSES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +100,41 @@ def test_dockerfile_is_multi_stage_slim_and_non_root() -> None:
     # The context is an allow-list: a local .venv or .env never reaches the image.
     ignore = [line for line in (ROOT / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]
     assert ignore[0] == "*"
+
+
+ENV_EXAMPLE = ROOT / ".env.example"
+PROVIDERS_EXAMPLE = ROOT / "deploy" / "base" / "providers.toml"
+_VARIABLE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(:?[?-])?")
+
+
+def test_env_example_lists_every_variable_compose_reads_and_the_required_ones_unset() -> None:
+    used = {match[0]: match[1] for match in _VARIABLE.findall(COMPOSE.read_text()) if match[0] != "VAR"}
+    example = ENV_EXAMPLE.read_text()
+    listed = set(re.findall(r"^#? ?([A-Z_][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+    required_empty = set(re.findall(r"^([A-Z_][A-Z0-9_]*)=$", example, flags=re.MULTILINE))
+
+    assert set(used) <= listed, f"not in .env.example: {sorted(set(used) - listed)}"
+    assert {name for name, kind in used.items() if kind == ":?"} == required_empty
+
+
+def test_compose_gives_every_process_the_providers_file_it_names(services: dict[str, dict[str, Any]]) -> None:
+    document = yaml.safe_load(COMPOSE.read_text())
+    default = re.fullmatch(r"\$\{DISPATCHER_PROVIDERS_TOML:-(.+)\}", document["configs"]["providers"]["file"])
+
+    assert default is not None
+    assert (ROOT / default[1]).resolve() == PROVIDERS_EXAMPLE
+    for name in ("api", "beat", "worker-transactional", "worker-bulk"):
+        service = services[name]
+        [mount] = service["configs"]
+        assert mount["target"] == service["environment"]["DISPATCHER_PROVIDERS_FILE"], name
+
+
+def test_the_providers_example_reaches_the_real_providers_with_limits() -> None:
+    accounts = parse_accounts(tomllib.loads(PROVIDERS_EXAMPLE.read_text()), simulator_url="http://unused")
+
+    assert {account.provider for account in accounts.values()} == {"revicom", "smartswitch", "bsg"}
+    assert all(account.base_url.startswith("https://") for account in accounts.values())
+    assert "{simulator_url}" not in PROVIDERS_EXAMPLE.read_text()
+    assert all(account.limits is not None for account in accounts.values()), "an operator must set limits"
+    assert accounts["revicom"].base_url == "https://direct.revicom.ltd"
+    assert accounts["bsg"].base_url == "https://one-api.bsg.world"

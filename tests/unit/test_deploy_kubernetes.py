@@ -7,12 +7,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from dispatcher.accounts import parse_accounts
 from dispatcher.taskqueue import PRIORITY_CLASSES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,3 +117,28 @@ def test_flower_and_configuration_references(documents: Documents) -> None:
             else:
                 assert source["secretRef"]["name"] == secret["metadata"]["name"]
         assert doc["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+
+
+def test_the_providers_file_is_a_configmap_mounted_where_the_setting_points(documents: Documents) -> None:
+    [(_, generated)] = [
+        key for key in documents if key[0] == "ConfigMap" and key[1].startswith("dispatcher-providers")
+    ]
+    accounts = parse_accounts(
+        tomllib.loads(documents["ConfigMap", generated]["data"]["providers.toml"]),
+        simulator_url="http://unused",
+    )
+    path = Path(documents["ConfigMap", "dispatcher-config"]["data"]["DISPATCHER_PROVIDERS_FILE"])
+
+    assert all(account.base_url.startswith("https://") for account in accounts.values())
+    for deployment in (
+        "dispatcher-api",
+        "dispatcher-worker-transactional",
+        "dispatcher-worker-bulk",
+        "dispatcher-beat",
+    ):
+        pod = documents["Deployment", deployment]["spec"]["template"]["spec"]
+        [volume] = [v for v in pod["volumes"] if v.get("configMap", {}).get("name") == generated]
+        [mount] = [
+            m for m in _container(documents, deployment)["volumeMounts"] if m["name"] == volume["name"]
+        ]
+        assert (Path(mount["mountPath"]) / path.name, mount.get("readOnly")) == (path, True), deployment
