@@ -142,3 +142,13 @@ def test_the_providers_file_is_a_configmap_mounted_where_the_setting_points(docu
             m for m in _container(documents, deployment)["volumeMounts"] if m["name"] == volume["name"]
         ]
         assert (Path(mount["mountPath"]) / path.name, mount.get("readOnly")) == (path, True), deployment
+
+
+def test_drains_take_one_api_or_worker_pod_at_a_time(documents: Documents) -> None:
+    budgets = {name: doc["spec"] for (kind, name), doc in documents.items() if kind == "PodDisruptionBudget"}
+
+    for deployment in ("dispatcher-api", "dispatcher-worker-transactional", "dispatcher-worker-bulk"):
+        labels = documents["Deployment", deployment]["spec"]["template"]["metadata"]["labels"]
+        assert budgets[deployment]["maxUnavailable"] == 1
+        assert budgets[deployment]["selector"]["matchLabels"].items() <= labels.items(), deployment
+    assert "dispatcher-beat" not in budgets, "one beat pod: a budget would only block drains"
