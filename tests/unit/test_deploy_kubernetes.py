@@ -152,3 +152,19 @@ def test_drains_take_one_api_or_worker_pod_at_a_time(documents: Documents) -> No
         assert budgets[deployment]["maxUnavailable"] == 1
         assert budgets[deployment]["selector"]["matchLabels"].items() <= labels.items(), deployment
     assert "dispatcher-beat" not in budgets, "one beat pod: a budget would only block drains"
+
+
+def test_every_pod_that_serves_metrics_says_where_to_scrape(documents: Documents) -> None:
+    for deployment in (
+        "dispatcher-api",
+        "dispatcher-worker-transactional",
+        "dispatcher-worker-bulk",
+        "dispatcher-beat",
+    ):
+        annotations = documents["Deployment", deployment]["spec"]["template"]["metadata"].get(
+            "annotations", {}
+        )
+        ports = {port["containerPort"] for port in _container(documents, deployment).get("ports", [])}
+        assert annotations.get("prometheus.io/scrape") == "true", deployment
+        assert int(annotations["prometheus.io/port"]) in ports, deployment
+        assert annotations["prometheus.io/path"] == "/metrics", deployment
