@@ -20,16 +20,12 @@ and a replay with the same id and content is always safe.
 from __future__ import annotations
 
 import logging
-import queue
 import secrets
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from enum import Enum
 from itertools import islice
-from types import TracebackType
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING
 
 import redis
 
@@ -44,6 +40,7 @@ from dispatcher.producer.campaign_replay import (
 )
 from dispatcher.producer.csv_rows import CsvRow
 from dispatcher.producer.extras import Delivery, plan_extras, with_native_window
+from dispatcher.producer.held_writer import Chunk, HeldWriter
 from dispatcher.producer.intake import prepare
 from dispatcher.producer.routing import Message, priority_class, provider_of_model
 from dispatcher.producer.store_errors import campaign_not_accepted, write_may_be_applied
@@ -54,9 +51,8 @@ from dispatcher.producer.templates import (
     place_of,
     recipient_rows,
 )
-from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
+from dispatcher.store import INTAKE_CHUNK, NewMessage
 from dispatcher.store.campaigns import RELEASING, CampaignClaim
-from dispatcher.store.intake import Extras
 from dispatcher.taskqueue import lane_name
 
 if TYPE_CHECKING:
@@ -64,8 +60,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Chunks checked ahead of the writer: bounds memory while keeping both threads busy.
-WRITE_AHEAD_CHUNKS = 2
 #: How often a call that found its campaign id being checked by another producer looks again.
 CLAIM_POLL_S = 0.2
 #: At most this many problems are listed when recipients are refused (the count of bad rows is
@@ -82,10 +76,6 @@ class CampaignReceipt:
     replayed: bool = False
 
 
-#: One chunk of records and their extras (send times, webhooks).
-_Chunk: TypeAlias = tuple[Sequence[NewMessage], Mapping[str, Extras]]
-
-
 class _BadRows(Exception):
     """Rows of one chunk are invalid (internal: the intake goes on reading to report them all)."""
 
@@ -93,79 +83,6 @@ class _BadRows(Exception):
         super().__init__(f"{rows} invalid rows")
         self.problems = problems
         self.rows = rows
-
-
-class _Idle(Enum):
-    """No chunk came within the renewal period: only the claim is kept alive."""
-
-    IDLE = "idle"
-
-
-_IDLE = _Idle.IDLE
-
-
-class _HeldWriter:
-    """Stores chunks held, in a background thread, while the caller checks the next ones, and keeps
-    the campaign's claim alive (``renew`` every ``renew_every_s``, busy or idle: a caller's slow
-    recipients iterator must not cost it the campaign)."""
-
-    def __init__(self, store: Store, owner: str, renew: Callable[[], bool], renew_every_s: float) -> None:
-        self._store = store
-        self._owner = owner
-        self._renew = renew
-        self._renew_every_s = renew_every_s
-        self._renewed = time.monotonic()
-        self._chunks: queue.Queue[_Chunk | None] = queue.Queue(WRITE_AHEAD_CHUNKS)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="campaign-writer", daemon=True)
-
-    def __enter__(self) -> _HeldWriter:
-        self._thread.start()
-        return self
-
-    def write(self, chunk: _Chunk) -> None:
-        self._raise_if_failed()
-        self._chunks.put(chunk)
-
-    def _run(self) -> None:
-        while True:
-            chunk: _Chunk | _Idle | None
-            try:
-                chunk = self._chunks.get(timeout=self._renew_every_s)
-            except queue.Empty:
-                chunk = _IDLE
-            if chunk is None:
-                return
-            if self._error is None:
-                try:
-                    self._keep_claim()
-                    if chunk is not _IDLE:
-                        records, extras = chunk
-                        self._store.add_messages(records, held_by=self._owner, extras=extras)
-                except BaseException as exc:  # handed to the caller's thread by _raise_if_failed
-                    self._error = exc
-
-    def _keep_claim(self) -> None:
-        if time.monotonic() - self._renewed < self._renew_every_s:
-            return
-        if not self._renew():
-            raise StoreUnavailable(
-                "this intake lost its claim on the campaign id (it stalled past its lease and another "
-                "call with the same id took the campaign over); nothing more of it is stored"
-            )
-        self._renewed = time.monotonic()
-
-    def _raise_if_failed(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self._chunks.put(None)
-        self._thread.join()
-        if kind is None:
-            self._raise_if_failed()
 
 
 class CampaignIntake:
@@ -221,7 +138,7 @@ class CampaignIntake:
             return self._replay(existing, rows)
         settings = self.dispatcher.settings
         try:
-            with _HeldWriter(store, self.owner, self._renew, settings.campaign_lease_s / 3) as writer:
+            with HeldWriter(store, self.owner, self._renew, settings.campaign_lease_s / 3) as writer:
                 self._check_and_store(first, rows, writer)
         except BaseException as exc:
             self._discard()
@@ -339,7 +256,7 @@ class CampaignIntake:
                 type(exc).__name__,
             )
 
-    def _check_and_store(self, first: _Chunk, rows: Iterator[Recipient], writer: _HeldWriter) -> None:
+    def _check_and_store(self, first: Chunk, rows: Iterator[Recipient], writer: HeldWriter) -> None:
         chunk = first
         while chunk[0]:
             writer.write(chunk)
@@ -366,7 +283,7 @@ class CampaignIntake:
             "is stored",
         )
 
-    def _prepare(self, chunk: list[Recipient]) -> _Chunk:
+    def _prepare(self, chunk: list[Recipient]) -> Chunk:
         """Render, check and encode one chunk; raises ``_BadRows`` naming each of its problems."""
         first_row = self.rows_read
         self.rows_read += len(chunk)

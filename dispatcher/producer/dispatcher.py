@@ -18,35 +18,29 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 import redis
 from celery import Celery
 
-from dispatcher.accounts import Account, RevicomAccount, load_accounts
+from dispatcher.accounts import Account, load_accounts
 from dispatcher.callbacks.urls import callback_url
 from dispatcher.errors import IdempotencyConflict, InvalidMessage, Problem
 from dispatcher.models.bsg import BsgRcs
-from dispatcher.phone import region_code
-from dispatcher.producer.campaign_replay import check_campaign_id
-from dispatcher.producer.campaigns import CampaignIntake, CampaignReceipt
+from dispatcher.producer.campaign_calls import CampaignCalls
 from dispatcher.producer.extras import Delivery, ScheduleLimits, SmsFallback, plan_extras, with_native_window
 from dispatcher.producer.fallback import fallback_sms
-from dispatcher.producer.ids import new_message_ids
 from dispatcher.producer.intake import call_options, prepare
+from dispatcher.producer.provider_stop import stop_at_provider
 from dispatcher.producer.routing import Message, Router
 from dispatcher.producer.status import MessageStatus
 from dispatcher.producer.store_errors import call_clock, intake_failure
-from dispatcher.producer.templates import MessageTemplate, Recipients
 from dispatcher.producer.windows import SendingWindow
-from dispatcher.providers.revicom import RevicomAdapter
-from dispatcher.providers.revicom_wire import MAX_UUIDS_PER_STOP, StopResult
 from dispatcher.settings import Settings, load_settings
 from dispatcher.store import INTAKE_CHUNK, NewMessage, Store
 from dispatcher.store.intake import Extras, StoredIds
 from dispatcher.store.states import CANCELLED, SUBMITTED
-from dispatcher.taskqueue import TRANSACTIONAL_QUEUE, TaskSender, celery_config, split_lane, try_kick
+from dispatcher.taskqueue import TRANSACTIONAL_QUEUE, TaskSender, celery_config, try_kick
 from dispatcher.webhooks.intake import WebhookUrls
 
 log = logging.getLogger(__name__)
@@ -64,7 +58,7 @@ def celery_client(settings: Settings) -> Celery:
     return app
 
 
-class Dispatcher:
+class Dispatcher(CampaignCalls):
     """Send messages, follow them, cancel them. Thread-safe: share one per process."""
 
     def __init__(
@@ -316,151 +310,9 @@ class Dispatcher:
         the provider; it becomes ``cancelled`` when the provider confirms it will not send it.
         """
         state = self.store.cancel(message_id)
-        if state == SUBMITTED and self._stop_at_provider([message_id]):
+        if state == SUBMITTED and stop_at_provider(self.store, self.accounts, [message_id]):
             return CANCELLED
         return state
-
-    def _stop_at_provider(self, message_ids: Sequence[str]) -> int:
-        """Ask Revicom to stop submitted messages that wait for their send time; returns how many
-        it confirmed (those become ``cancelled``). Others are left as they are."""
-        stoppable: dict[str, dict[str, str]] = {}  # account -> provider id -> our id
-        for message_id, submission in zip(message_ids, self.store.submissions(message_ids), strict=True):
-            if submission is None:
-                continue
-            provider_id, lane, wire = submission
-            account = self.accounts.get(split_lane(lane)[0])
-            if isinstance(account, RevicomAccount) and b'"localSendTime"' in wire:
-                stoppable.setdefault(account.name, {})[provider_id] = message_id
-        stopped = 0
-        for account_name, by_provider_id in stoppable.items():
-            account = self.accounts[account_name]
-            assert isinstance(account, RevicomAccount)
-            adapter = RevicomAdapter(account)
-            try:
-                provider_ids = list(by_provider_id)
-                for start in range(0, len(provider_ids), MAX_UUIDS_PER_STOP):
-                    results = adapter.stop(provider_ids[start : start + MAX_UUIDS_PER_STOP])
-                    for provider_id, result in results.items():
-                        if result is StopResult.WILL_STOP and provider_id in by_provider_id:
-                            stopped += self.store.confirm_stopped(
-                                by_provider_id[provider_id], reason="cancel: stopped at the provider"
-                            )
-            finally:
-                adapter.close()
-        return stopped
-
-    # --- campaigns ---
-
-    def campaign(
-        self,
-        template: MessageTemplate,
-        recipients: Recipients,
-        *,
-        account: str | None = None,
-        campaign_id: str | None = None,
-        priority: str | None = None,
-        deadline_s: float | None = None,
-        send_at: datetime | float | None = None,
-        window: SendingWindow | None = None,
-        webhook_url: str | None = None,
-        region: str | None = None,
-    ) -> str:
-        """Send ``template`` to every recipient (numbers, dicts or a CSV path); returns the campaign id.
-
-        Recipients are read in chunks of ``INTAKE_CHUNK`` (constant memory), all checked before
-        any is stored: a broken recipient raises InvalidMessage naming its row (0-based) and
-        nothing of the campaign is stored. ``send_at``, ``window``, ``webhook_url``: as for ``send``.
-        ``region`` (ISO 3166, default: the ``default_region`` setting): the region numbers written
-        nationally (``8 916 123-45-67``) belong to; without one they are refused.
-
-        ``campaign_id`` (1..64 letters, digits, ``_``, ``-``; default: a new id) makes the call
-        idempotent: called again with the same id, template, options and recipients, it stores
-        nothing and returns the id (also while the first call is still running elsewhere: it waits
-        for it); with anything different it raises IdempotencyConflict.
-        """
-        return self.campaign_with_receipt(
-            template,
-            recipients,
-            account=account,
-            campaign_id=campaign_id,
-            priority=priority,
-            deadline_s=deadline_s,
-            send_at=send_at,
-            window=window,
-            webhook_url=webhook_url,
-            region=region,
-        ).id
-
-    def campaign_with_receipt(
-        self,
-        template: MessageTemplate,
-        recipients: Recipients,
-        *,
-        account: str | None = None,
-        campaign_id: str | None = None,
-        priority: str | None = None,
-        deadline_s: float | None = None,
-        send_at: datetime | float | None = None,
-        window: SendingWindow | None = None,
-        webhook_url: str | None = None,
-        region: str | None = None,
-    ) -> CampaignReceipt:
-        """``campaign``, answering whether the call only replayed the campaign already stored
-        under ``campaign_id`` (what the HTTP API's ``Idempotent-Replayed`` header says)."""
-        if campaign_id is not None:
-            check_campaign_id(campaign_id)
-        region = self._region(region)
-        delivery = self._delivery(send_at, window, webhook_url)
-        intake = CampaignIntake(
-            self,
-            template,
-            campaign_id=campaign_id or new_message_ids(1, now=time.time())[0],
-            account=account,
-            priority=priority,
-            deadline_s=self._deadline_s(deadline_s),
-            delivery=delivery,
-            options=call_options(
-                account=account,
-                priority=priority,
-                deadline_s=deadline_s,
-                send_at=delivery.send_at,
-                window=window,
-                webhook_url=webhook_url,
-                region=region,
-            ),
-            region=region,
-        )
-        return intake.run(recipients)
-
-    def _region(self, region: str | None) -> str | None:
-        if region is None:
-            return self.settings.default_region
-        try:
-            return region_code(region)
-        except ValueError as exc:
-            raise InvalidMessage([Problem("region", region, str(exc))]) from None
-
-    def campaign_status(self, campaign_id: str) -> dict[str, int]:
-        """Messages per state, plus ``total``."""
-        return self.store.campaign_counts(campaign_id)
-
-    def campaign_accepted(self, campaign_id: str) -> bool | None:
-        """Whether the campaign was accepted (every recipient checked: it goes out in full); False
-        while it is still being checked or is being discarded; None for an unknown campaign."""
-        return self.store.campaign_accepted(campaign_id)
-
-    def cancel_campaign(self, campaign_id: str) -> dict[str, int]:
-        """Cancel every message of the campaign not yet gone out, and ask Revicom to stop those it
-        holds for a later send time; the counts after."""
-        ids = self.store.campaign_message_ids(campaign_id)
-        while chunk := list(islice(ids, INTAKE_CHUNK)):
-            states = self.store.cancel_many(chunk)
-            submitted = [
-                message_id for message_id, state in zip(chunk, states, strict=True) if state == SUBMITTED
-            ]
-            if submitted:
-                self._stop_at_provider(submitted)
-        return self.store.campaign_counts(campaign_id)
 
     def close(self) -> None:
         close = getattr(self.tasks, "close", None)

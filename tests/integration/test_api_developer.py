@@ -5,8 +5,6 @@ with an example for every body, and Swagger UI / ReDoc working offline in headle
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,12 +13,12 @@ import requests
 
 from dispatcher.api.messages import SEND_EXAMPLES
 from tests.integration.api_fixtures import API_KEY, api_port, producer_api
+from tests.integration.test_dev_flower import CHROMIUM, chromium
 
 __all__ = ["api_port", "producer_api"]  # fixtures used by name
 pytestmark = pytest.mark.integration
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 OPERATIONS = {
     "send_messages",
     "get_message",
@@ -167,20 +165,6 @@ def test_the_documented_campaign_example_is_accepted(producer_api: str) -> None:
     assert answer.status_code == 202, answer.text
 
 
-def chromium_dom(url: str) -> str:
-    assert CHROMIUM is not None
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        url,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=90, check=True).stdout
-
-
 @pytest.mark.skipif(
     CHROMIUM is None, reason="Chromium is not installed (Debian: apt-get install -y chromium)"
 )
@@ -192,8 +176,8 @@ def test_swagger_ui_and_redoc_show_the_routes_without_internet(producer_api: str
         assert sources, page
         assert [source for source in sources if source.startswith(("http:", "https:", "//"))] == [], page
 
-    swagger = chromium_dom(f"{producer_api}/docs")
-    redoc = chromium_dom(f"{producer_api}/redoc")
+    swagger = chromium(f"{producer_api}/docs", "--dump-dom")
+    redoc = chromium(f"{producer_api}/redoc", "--dump-dom")
 
     assert "/v1/messages" in swagger
     assert "/v1/campaigns/{campaign_id}/cancel" in swagger
